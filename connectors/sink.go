@@ -1,0 +1,71 @@
+package connectors
+
+import (
+	"context"
+	"log/slog"
+)
+
+// SinkConnector describes a sink and splits its work into task configs.
+type SinkConnector interface {
+	// Validate checks a connector config and returns every problem found,
+	// each naming its key. A nil slice means the config is valid.
+	Validate(config map[string]string) []FieldError
+
+	// TaskConfigs returns up to maxTasks task configs. The runtime starts one
+	// task per config; partitions are shared among the tasks by Kafka's group
+	// protocol, so sinks usually return maxTasks copies of config.
+	TaskConfigs(config map[string]string, maxTasks int) []map[string]string
+
+	// NewTask creates a task. The runtime calls Start on it before anything else.
+	NewTask() SinkTask
+}
+
+// SinkTaskContext is what the runtime offers a running sink task.
+type SinkTaskContext struct {
+	Connector string
+	TaskID    int
+	Logger    *slog.Logger
+
+	// Rewind asks the runtime to consume tp again from offset once the
+	// current call returns, as Kafka Connect's SinkTaskContext.offset does.
+	// The task skips whatever the current batch still holds of tp.
+	Rewind func(tp TopicPartition, offset int64)
+}
+
+// SinkTask writes records to an external system. The runtime calls its
+// methods from one goroutine, never concurrently, in this order: Start, then
+// any sequence of Open, Put, PreCommit and Close, then Stop.
+//
+// Every context passed bounds the call; a task returns ctx.Err() promptly once
+// it is done. An error wrapping ErrRetriable makes the runtime back off and
+// call again with the same records; any other error fails the task.
+type SinkTask interface {
+	// Start configures the task. It is called once.
+	Start(ctx context.Context, tc SinkTaskContext, config map[string]string) error
+
+	// Open is called when partitions are assigned to the task, before any of
+	// their records are passed to Put. committed holds the offset Kafka has
+	// committed for each partition (-1 when none). Open returns the offset to
+	// resume each partition from where the sink knows better than Kafka (its
+	// own durable position may be ahead of the committed offset); partitions
+	// missing from the result resume from the committed offset.
+	Open(ctx context.Context, committed map[TopicPartition]int64) (map[TopicPartition]int64, error)
+
+	// Put hands the task a batch of records, in offset order per partition.
+	// The task may buffer them; nothing is durable until PreCommit says so.
+	Put(ctx context.Context, records []*Record) error
+
+	// PreCommit is called periodically and before partitions are closed. It
+	// returns, for each open partition, the next offset to consume such that
+	// every earlier record is durable in the sink. The runtime commits
+	// exactly these offsets. Time-driven work (wall-clock rotation) happens
+	// here too.
+	PreCommit(ctx context.Context) (map[TopicPartition]int64, error)
+
+	// Close is called when partitions are revoked or lost. The task drops
+	// whatever it buffered for them; another task may own them already.
+	Close(ctx context.Context, partitions []TopicPartition) error
+
+	// Stop releases everything. It is called once, last.
+	Stop(ctx context.Context) error
+}
