@@ -1,0 +1,603 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/tributary-io/tributary/connectors"
+)
+
+// EnvPrefix starts the name of every environment variable the worker reads.
+const EnvPrefix = "TRIBUTARY_"
+
+// KeyConfigFile is the viper key, flag and (as TRIBUTARY_CONFIG)
+// environment variable holding the path of the worker config file.
+const KeyConfigFile = "config"
+
+// Worker is the configuration of one worker process. The mapstructure tags
+// are the keys, spelt as in Kafka Connect where Kafka Connect has the
+// setting; the help of the flags AddFlags defines says what each one means.
+type Worker struct {
+	BootstrapServers              []string `mapstructure:"bootstrap.servers"`
+	GroupID                       string   `mapstructure:"group.id"`
+	Listeners                     []string `mapstructure:"listeners"`
+	OffsetFlushIntervalMS         int64    `mapstructure:"offset.flush.interval.ms"`
+	TaskShutdownGracefulTimeoutMS int64    `mapstructure:"task.shutdown.graceful.timeout.ms"`
+	ConnectorsDir                 string   `mapstructure:"connectors.dir"`
+	ConnectorFiles                []string `mapstructure:"connectors.files"`
+	SchemaRegistryURLs            []string `mapstructure:"schema.registry.url"`
+	RegistryListener              string   `mapstructure:"registry.listener"`
+	RegistryTopic                 string   `mapstructure:"registry.topic"`
+	ConsumerSessionTimeoutMS      int64    `mapstructure:"consumer.session.timeout.ms"`
+	ConsumerMaxPollRecords        int      `mapstructure:"consumer.max.poll.records"`
+	MetricsListener               string   `mapstructure:"metrics.listener"`
+	LogLevel                      string   `mapstructure:"log.level"`
+	LogFormat                     string   `mapstructure:"log.format"`
+	SpoolDir                      string   `mapstructure:"spool.dir"`
+
+	// Source is the worker config file read, or "" when there was none.
+	Source string `mapstructure:"-"`
+
+	// origins records where values that may be wrong came from, for errors.
+	origins map[string]origin
+}
+
+// origin is where a worker setting came from.
+type origin struct {
+	where    string // "path:line" or "$TRIBUTARY_..."
+	fromFile bool
+}
+
+// workerUsage explains each worker key; it is the help text of the flags.
+var workerUsage = map[string]string{
+	"bootstrap.servers":                 "Kafka brokers, host:port, as a list or comma-separated",
+	"group.id":                          "consumer group of the workers of one cluster",
+	"listeners":                         "REST API listener, http://host:port or host:port",
+	"offset.flush.interval.ms":          "how often tasks commit what is durable (PreCommit)",
+	"task.shutdown.graceful.timeout.ms": "how long tasks may take to stop before being abandoned",
+	"connectors.dir":                    "directory of connector files (*.yaml, *.yml, *.json)",
+	"connectors.files":                  "connector files, in addition to connectors.dir",
+	"schema.registry.url":               "Schema Registry URLs; empty uses the built-in registry",
+	"registry.listener":                 "address the built-in registry serves; empty disables it",
+	"registry.topic":                    "topic the built-in registry stores schemas in",
+	"consumer.session.timeout.ms":       "Kafka consumer group session timeout",
+	"consumer.max.poll.records":         "most records handed to a task in one Put",
+	"metrics.listener":                  "Prometheus /metrics address; empty disables it",
+	"log.level":                         "debug, info, warn or error",
+	"log.format":                        "text or json",
+	"spool.dir":                         "local directory where sinks buffer files before upload",
+}
+
+// kafkaOnlyKeys explains Kafka Connect worker keys that have no meaning here.
+var kafkaOnlyKeys = map[string]string{
+	"plugin.path":    "connectors are built into tributary",
+	"rest.host.name": "use listeners",
+	"rest.port":      "use listeners",
+	"connectors":     "use connectors.files for a list of files",
+}
+
+// pathKeys hold file paths; relative ones in the worker file are taken
+// relative to that file, so a config works from any directory.
+var pathKeys = map[string]bool{"connectors.dir": true, "connectors.files": true, "spool.dir": true}
+
+// workerField is one key of Worker and the index of its struct field.
+type workerField struct {
+	key   string
+	index int
+}
+
+// workerFields lists Worker's keys in field order, from the mapstructure
+// tags, so that the struct stays the only list of keys.
+var workerFields = func() []workerField {
+	var fields []workerField
+	t := reflect.TypeFor[Worker]()
+	for i := range t.NumField() {
+		if key := t.Field(i).Tag.Get("mapstructure"); key != "" && key != "-" {
+			fields = append(fields, workerField{key: key, index: i})
+		}
+	}
+	return fields
+}()
+
+func workerKeys() []string {
+	keys := make([]string, len(workerFields))
+	for i, f := range workerFields {
+		keys[i] = f.key
+	}
+	return keys
+}
+
+func isWorkerKey(key string) bool {
+	for _, f := range workerFields {
+		if f.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// EnvName returns the environment variable for a worker key:
+// bootstrap.servers is read from TRIBUTARY_BOOTSTRAP_SERVERS.
+func EnvName(key string) string {
+	return EnvPrefix + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+}
+
+// DefaultWorker returns the settings used for every key left unset.
+func DefaultWorker() *Worker {
+	return &Worker{
+		BootstrapServers:              []string{"127.0.0.1:9092"},
+		GroupID:                       "tributary",
+		Listeners:                     []string{"http://127.0.0.1:8083"},
+		OffsetFlushIntervalMS:         10_000,
+		TaskShutdownGracefulTimeoutMS: 5_000,
+		RegistryListener:              "127.0.0.1:8081",
+		RegistryTopic:                 "_schemas",
+		ConsumerSessionTimeoutMS:      45_000,
+		ConsumerMaxPollRecords:        10_000,
+		LogLevel:                      "info",
+		LogFormat:                     "text",
+		SpoolDir:                      filepath.Join(os.TempDir(), "tributary"),
+	}
+}
+
+// AddFlags defines one flag per worker key, named with dashes
+// (--bootstrap-servers), plus --config. Bind them with BindFlags.
+func AddFlags(fs *pflag.FlagSet) {
+	fs.String(KeyConfigFile, "", "worker config file (YAML)")
+	def := reflect.ValueOf(DefaultWorker()).Elem()
+	for _, f := range workerFields {
+		name, usage := strings.ReplaceAll(f.key, ".", "-"), workerUsage[f.key]
+		switch v := def.Field(f.index).Interface().(type) {
+		case string:
+			fs.String(name, v, usage)
+		case []string:
+			fs.StringSlice(name, v, usage)
+		case int:
+			fs.Int(name, v, usage)
+		case int64:
+			fs.Int64(name, v, usage)
+		}
+	}
+}
+
+// BindFlags binds every flag of fs that names a worker key, with dashes or
+// dots (--log-level or --log.level), and --config to v. Flags the user did
+// not set do not override the file or the environment.
+func BindFlags(v *viper.Viper, fs *pflag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(f *pflag.Flag) {
+		key := strings.ReplaceAll(f.Name, "-", ".")
+		if key == KeyConfigFile || isWorkerKey(key) {
+			if err := v.BindPFlag(key, f); err != nil {
+				errs = append(errs, fmt.Errorf("bind flag %s: %w", f.Name, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// LoadWorker builds the worker config from, in increasing precedence,
+// DefaultWorker, the YAML file named by the config key (flag --config or
+// TRIBUTARY_CONFIG), TRIBUTARY_* environment variables (see EnvName) and the
+// flags bound to v (see BindFlags). It reads the file itself, so the caller
+// must not read it into v too.
+//
+// The file is read strictly: unknown and duplicate keys, anchors and
+// aliases are errors. Keys may be written dotted (log.level: debug) or
+// nested (log: {level: debug}). Every problem, from the file and from
+// Validate, is reported at once in a *connectors.ConfigError, with the file
+// and line, or the environment variable, each bad value came from.
+func LoadWorker(v *viper.Viper) (*Worker, error) {
+	for _, key := range append(workerKeys(), KeyConfigFile) {
+		if err := v.BindEnv(key, EnvName(key)); err != nil {
+			return nil, fmt.Errorf("bind %s to the environment: %w", key, err)
+		}
+	}
+
+	w := DefaultWorker()
+	w.origins = map[string]origin{}
+	var (
+		file  map[string]string
+		lines map[string]int
+		errs  []connectors.FieldError
+	)
+	if path := v.GetString(KeyConfigFile); path != "" {
+		w.Source = path
+		var err error
+		file, lines, errs, err = readWorkerFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read worker config %s: %w", path, err)
+		}
+		cfg := make(map[string]any, len(file))
+		for k, s := range file {
+			cfg[k] = s
+		}
+		if err := v.MergeConfigMap(cfg); err != nil {
+			return nil, fmt.Errorf("merge worker config %s: %w", path, err)
+		}
+	}
+
+	fields := reflect.ValueOf(w).Elem()
+	for _, f := range workerFields {
+		if !v.IsSet(f.key) {
+			continue
+		}
+		raw := v.Get(f.key)
+		w.noteOrigin(f.key, raw, file, lines)
+		if msg := setField(fields.Field(f.index), raw); msg != "" {
+			errs = append(errs, connectors.FieldError{Key: w.fieldKey(f.key), Message: msg})
+		}
+	}
+	w.resolvePaths()
+
+	errs = append(errs, w.validate()...)
+	if len(errs) > 0 {
+		sortByLine(w.Source, errs)
+		return nil, &connectors.ConfigError{Source: w.source(), Errors: errs}
+	}
+	return w, nil
+}
+
+// readWorkerFile reads the worker file into flat keys. Problems with its
+// content come back as field errors; err is for files that cannot be read.
+func readWorkerFile(path string) (map[string]string, map[string]int,
+	[]connectors.FieldError, error,
+) {
+	data, err := readFile(path)
+	if errors.Is(err, errTooLarge) {
+		return nil, nil, []connectors.FieldError{fieldErr(path, 0, "", "%v", err)}, nil
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d := &document{path: path}
+	root := d.parse(data, true)
+	if root == nil {
+		return nil, nil, d.errs, nil
+	}
+	f := newFlattener(d, "")
+	f.add("", root)
+
+	// Report unknown keys in file order, and keep them out of viper.
+	keys := sortedKeys(f.out)
+	sort.SliceStable(keys, func(i, j int) bool { return f.lines[keys[i]] < f.lines[keys[j]] })
+	for _, k := range keys {
+		if isWorkerKey(k) {
+			continue
+		}
+		if hint, ok := kafkaOnlyKeys[k]; ok {
+			d.errorf(f.lines[k], k, "unknown key: %s", hint)
+		} else {
+			d.errorf(f.lines[k], k, "unknown key%s", suggest(k, workerKeys()))
+		}
+		delete(f.out, k)
+	}
+	return f.out, f.lines, d.errs, nil
+}
+
+// noteOrigin records where the value of key came from. viper does not say,
+// so the value is matched against the environment and the file, in viper's
+// order of precedence after flags.
+func (w *Worker) noteOrigin(key string, raw any, file map[string]string, lines map[string]int) {
+	s, ok := raw.(string)
+	if !ok {
+		return // a typed value, so from a flag
+	}
+	env := EnvName(key)
+	if e, set := os.LookupEnv(env); set && e == s {
+		w.origins[key] = origin{where: "$" + env}
+		return
+	}
+	if fv, ok := file[key]; ok && fv == s {
+		w.origins[key] = origin{where: position(w.Source, lines[key], ""), fromFile: true}
+	}
+}
+
+// fieldKey renders key with where its value came from, when known.
+func (w *Worker) fieldKey(key string) string {
+	if o := w.origins[key].where; o != "" {
+		return o + ": " + key
+	}
+	return key
+}
+
+func (w *Worker) source() string {
+	if w.Source == "" {
+		return "worker config"
+	}
+	return w.Source
+}
+
+// resolvePaths makes relative paths from the worker file relative to the
+// file's directory.
+func (w *Worker) resolvePaths() {
+	if w.Source == "" {
+		return
+	}
+	base := filepath.Dir(w.Source)
+	rel := func(key, p string) string {
+		if !w.origins[key].fromFile || p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	w.ConnectorsDir = rel("connectors.dir", w.ConnectorsDir)
+	w.SpoolDir = rel("spool.dir", w.SpoolDir)
+	for i, p := range w.ConnectorFiles {
+		w.ConnectorFiles[i] = rel("connectors.files", p)
+	}
+}
+
+// setField stores a value from viper (a string from the file or the
+// environment, or a typed flag value) in a Worker field and returns what is
+// wrong with it.
+func setField(field reflect.Value, raw any) string {
+	switch field.Kind() {
+	case reflect.String:
+		s, msg := toString(raw)
+		if msg == "" {
+			field.SetString(s)
+		}
+		return msg
+	case reflect.Slice:
+		list, msg := toList(raw)
+		if msg == "" {
+			field.Set(reflect.ValueOf(list))
+		}
+		return msg
+	case reflect.Int, reflect.Int64:
+		n, msg := toInt(raw)
+		if msg == "" {
+			field.SetInt(n)
+		}
+		return msg
+	default:
+		panic("config: unsupported Worker field kind " + field.Kind().String())
+	}
+}
+
+func toString(raw any) (string, string) {
+	switch v := raw.(type) {
+	case string:
+		return v, ""
+	case int, int64, bool:
+		return fmt.Sprint(v), ""
+	default:
+		return "", fmt.Sprintf("want a single value, got %v", raw)
+	}
+}
+
+// toList splits comma-separated values, so that a YAML list, a comma
+// string, a repeated flag and an environment variable all work.
+func toList(raw any) ([]string, string) {
+	var parts []string
+	switch v := raw.(type) {
+	case string:
+		parts = strings.Split(v, ",")
+	case []string:
+		for _, s := range v {
+			parts = append(parts, strings.Split(s, ",")...)
+		}
+	default:
+		return nil, fmt.Sprintf("want a list, got %v", raw)
+	}
+	out := []string{}
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out, ""
+}
+
+func toInt(raw any) (int64, string) {
+	switch v := raw.(type) {
+	case int:
+		return int64(v), ""
+	case int64:
+		return v, ""
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return 0, fmt.Sprintf("want an integer, got %q", v)
+		}
+		return n, ""
+	default:
+		return 0, fmt.Sprintf("want an integer, got %v", raw)
+	}
+}
+
+// Validate checks every setting and returns a *connectors.ConfigError
+// naming each bad key, or nil.
+func (w *Worker) Validate() error {
+	if errs := w.validate(); len(errs) > 0 {
+		return &connectors.ConfigError{Source: w.source(), Errors: errs}
+	}
+	return nil
+}
+
+func (w *Worker) validate() []connectors.FieldError {
+	var errs []connectors.FieldError
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, connectors.FieldError{
+			Key:     w.fieldKey(key),
+			Message: fmt.Sprintf(format, args...),
+		})
+	}
+	check := func(key, msg string) {
+		if msg != "" {
+			bad(key, "%s", msg)
+		}
+	}
+
+	if len(w.BootstrapServers) == 0 {
+		bad("bootstrap.servers", "required")
+	}
+	for _, s := range w.BootstrapServers {
+		check("bootstrap.servers", hostPort(s, true))
+	}
+	if w.GroupID == "" {
+		bad("group.id", "must not be empty")
+	}
+	switch len(w.Listeners) {
+	case 0:
+		bad("listeners", "required")
+	case 1:
+		_, msg := listenerAddr(w.Listeners[0])
+		check("listeners", msg)
+	default:
+		bad("listeners", "only one listener is supported, got %d", len(w.Listeners))
+	}
+
+	check("offset.flush.interval.ms", atLeast(w.OffsetFlushIntervalMS, 1))
+	check("task.shutdown.graceful.timeout.ms", atLeast(w.TaskShutdownGracefulTimeoutMS, 0))
+	check("consumer.session.timeout.ms", atLeast(w.ConsumerSessionTimeoutMS, 1))
+	check("consumer.max.poll.records", atLeast(int64(w.ConsumerMaxPollRecords), 1))
+
+	for _, u := range w.SchemaRegistryURLs {
+		check("schema.registry.url", httpURL(u))
+	}
+	if w.RegistryListener != "" {
+		check("registry.listener", hostPort(w.RegistryListener, false))
+	}
+	check("registry.topic", topicName(w.RegistryTopic))
+	if w.MetricsListener != "" {
+		check("metrics.listener", hostPort(w.MetricsListener, false))
+	}
+	check("log.level", oneOf("debug", "info", "warn", "error")(strings.ToLower(w.LogLevel)))
+	check("log.format", oneOf("text", "json")(strings.ToLower(w.LogFormat)))
+	if w.SpoolDir == "" {
+		bad("spool.dir", "must not be empty")
+	}
+
+	// Two listeners on one address would fail at bind time with a less
+	// helpful message. Port 0 picks a free port, so it never clashes.
+	used := map[string]string{}
+	for _, l := range []struct{ key, addr string }{
+		{"listeners", w.RESTAddr()},
+		{"registry.listener", w.RegistryListener},
+		{"metrics.listener", w.MetricsListener},
+	} {
+		if _, port, err := net.SplitHostPort(l.addr); err != nil || port == "0" {
+			continue
+		}
+		if prev, ok := used[l.addr]; ok {
+			bad(l.key, "%s is also the address of %s", l.addr, prev)
+		}
+		used[l.addr] = l.key
+	}
+	return errs
+}
+
+// hostPort checks a host:port address and returns what is wrong with it.
+// Listen addresses (needHost false) may leave out the host and use port 0.
+func hostPort(s string, needHost bool) string {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Sprintf("want host:port, got %q", s)
+	}
+	if needHost && host == "" {
+		return fmt.Sprintf("missing host in %q", s)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 || (needHost && n == 0) {
+		return fmt.Sprintf("invalid port in %q", s)
+	}
+	return ""
+}
+
+// listenerAddr turns a listener (http://host:port or host:port) into its
+// address.
+func listenerAddr(l string) (string, string) {
+	addr := strings.TrimPrefix(l, "http://")
+	if strings.Contains(addr, "://") {
+		return "", fmt.Sprintf("listener %q: only http:// is supported", l)
+	}
+	return addr, hostPort(addr, false)
+}
+
+func atLeast(n, lowest int64) string {
+	if n < lowest {
+		return fmt.Sprintf("must be at least %d, got %d", lowest, n)
+	}
+	return ""
+}
+
+// RESTAddr returns the host:port the REST API listens on, or "" when
+// Listeners is not valid.
+func (w *Worker) RESTAddr() string {
+	if len(w.Listeners) == 0 {
+		return ""
+	}
+	addr, msg := listenerAddr(w.Listeners[0])
+	if msg != "" {
+		return ""
+	}
+	return addr
+}
+
+// OffsetFlushInterval is offset.flush.interval.ms as a duration.
+func (w *Worker) OffsetFlushInterval() time.Duration {
+	return time.Duration(w.OffsetFlushIntervalMS) * time.Millisecond
+}
+
+// TaskShutdownGracefulTimeout is task.shutdown.graceful.timeout.ms as a
+// duration.
+func (w *Worker) TaskShutdownGracefulTimeout() time.Duration {
+	return time.Duration(w.TaskShutdownGracefulTimeoutMS) * time.Millisecond
+}
+
+// ConsumerSessionTimeout is consumer.session.timeout.ms as a duration.
+func (w *Worker) ConsumerSessionTimeout() time.Duration {
+	return time.Duration(w.ConsumerSessionTimeoutMS) * time.Millisecond
+}
+
+// SlogLevel is log.level as a slog level; unknown levels read as info.
+func (w *Worker) SlogLevel() slog.Level {
+	switch strings.ToLower(w.LogLevel) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// LoadConnectors loads the connector files of connectors.dir and
+// connectors.files, reporting the problems of all of them at once, and
+// connector names used twice.
+func (w *Worker) LoadConnectors() ([]*Connector, error) {
+	var paths []string
+	if w.ConnectorsDir != "" {
+		var err error
+		if paths, err = connectorFiles(w.ConnectorsDir); err != nil {
+			return nil, err
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range paths {
+		seen[filepath.Clean(p)] = true
+	}
+	for _, p := range w.ConnectorFiles {
+		if !seen[filepath.Clean(p)] {
+			seen[filepath.Clean(p)] = true
+			paths = append(paths, p)
+		}
+	}
+	return loadConnectors(paths)
+}

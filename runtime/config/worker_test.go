@@ -1,0 +1,275 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/tributary-io/tributary/connectors"
+)
+
+// clearWorkerEnv unsets every worker variable for the test, so that the
+// environment the tests run in cannot change their outcome.
+func clearWorkerEnv(t *testing.T) {
+	t.Helper()
+	for _, key := range append(workerKeys(), KeyConfigFile) {
+		t.Setenv(EnvName(key), "") // restores the old value afterwards
+		os.Unsetenv(EnvName(key))
+	}
+}
+
+// loadWorker runs LoadWorker as cmd/tributary does: flags from AddFlags,
+// parsed from args and bound with BindFlags.
+func loadWorker(t *testing.T, args ...string) (*Worker, error) {
+	t.Helper()
+	fs := pflag.NewFlagSet("tributary", pflag.ContinueOnError)
+	AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	v := viper.New()
+	if err := BindFlags(v, fs); err != nil {
+		t.Fatal(err)
+	}
+	return LoadWorker(v)
+}
+
+func TestLoadWorkerDefaults(t *testing.T) {
+	clearWorkerEnv(t)
+	w, err := loadWorker(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultWorker()
+	want.origins = map[string]origin{}
+	if !workersEqual(w, want) {
+		t.Errorf("got %+v\nwant %+v", w, want)
+	}
+	if w.RESTAddr() != "127.0.0.1:8083" || w.OffsetFlushInterval() != 10*time.Second ||
+		w.TaskShutdownGracefulTimeout() != 5*time.Second ||
+		w.ConsumerSessionTimeout() != 45*time.Second {
+		t.Errorf("rest %q flush %v shutdown %v session %v", w.RESTAddr(), w.OffsetFlushInterval(),
+			w.TaskShutdownGracefulTimeout(), w.ConsumerSessionTimeout())
+	}
+	if err := DefaultWorker().Validate(); err != nil {
+		t.Errorf("DefaultWorker().Validate() = %v", err)
+	}
+}
+
+func workersEqual(a, b *Worker) bool {
+	a2, b2 := *a, *b
+	a2.origins, b2.origins = nil, nil
+	return reflect.DeepEqual(a2, b2)
+}
+
+// A flag beats the environment, which beats the file, which beats the
+// defaults.
+func TestLoadWorkerPrecedence(t *testing.T) {
+	clearWorkerEnv(t)
+	t.Setenv("TRIBUTARY_GROUP_ID", "from-env")
+	t.Setenv("TRIBUTARY_LOG_LEVEL", "warn")
+	t.Setenv("TRIBUTARY_SCHEMA_REGISTRY_URL", "http://r1:8081, http://r2:8081")
+	t.Setenv("TRIBUTARY_CONSUMER_SESSION_TIMEOUT_MS", "6000")
+
+	w, err := loadWorker(t, "--config", "testdata/worker/good.yaml",
+		"--log-level", "error", "--connectors-files", "a.yaml,b.yaml", "--connectors-files", "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		key       string
+		got, want any
+	}{
+		{"bootstrap.servers (file)", w.BootstrapServers, []string{"kafka-1:9092", "kafka-2:9092"}},
+		{"group.id (env over file)", w.GroupID, "from-env"},
+		{"log.level (flag over env and file)", w.LogLevel, "error"},
+		{"log.format (file, nested)", w.LogFormat, "json"},
+		{"offset.flush.interval.ms (file)", w.OffsetFlushIntervalMS, int64(2000)},
+		{"consumer.max.poll.records (file)", w.ConsumerMaxPollRecords, 500},
+		{"consumer.session.timeout.ms (env)", w.ConsumerSessionTimeoutMS, int64(6000)},
+		{"schema.registry.url (env list)", w.SchemaRegistryURLs, []string{"http://r1:8081", "http://r2:8081"}},
+		{"connectors.files (flag)", w.ConnectorFiles, []string{"a.yaml", "b.yaml", "c.yaml"}},
+		{"connectors.dir (file, relative to it)", w.ConnectorsDir, filepath.Join("testdata", "worker", "conns")},
+		{"spool.dir (file, absolute)", w.SpoolDir, "/var/spool/tributary"},
+		{"registry.topic (default)", w.RegistryTopic, "_schemas"},
+		{"source", w.Source, "testdata/worker/good.yaml"},
+	}
+	for _, tt := range tests {
+		if !equalValues(tt.got, tt.want) {
+			t.Errorf("%s = %#v, want %#v", tt.key, tt.got, tt.want)
+		}
+	}
+}
+
+func equalValues(a, b any) bool {
+	if as, ok := a.([]string); ok {
+		bs, ok := b.([]string)
+		return ok && slices.Equal(as, bs)
+	}
+	return a == b
+}
+
+func TestLoadWorkerErrors(t *testing.T) {
+	clearWorkerEnv(t)
+	t.Setenv("TRIBUTARY_CONSUMER_MAX_POLL_RECORDS", "0")
+	t.Setenv("TRIBUTARY_CONFIG", "testdata/worker/unknown.yaml")
+
+	w, err := loadWorker(t, "--listeners", "https://0.0.0.0:8443")
+	if w != nil {
+		t.Errorf("got a worker config with errors: %+v", w)
+	}
+	var ce *connectors.ConfigError
+	if !errors.As(err, &ce) || ce.Source != "testdata/worker/unknown.yaml" {
+		t.Fatalf("error %v, want a *connectors.ConfigError for testdata/worker/unknown.yaml", err)
+	}
+	want := []string{
+		`listeners: listener "https://0.0.0.0:8443": only http:// is supported`,
+		"$TRIBUTARY_CONSUMER_MAX_POLL_RECORDS: consumer.max.poll.records: must be at least 1, got 0",
+		"testdata/worker/unknown.yaml:2: bootstap.servers: unknown key (did you mean bootstrap.servers?)",
+		"testdata/worker/unknown.yaml:3: plugin.path: unknown key: connectors are built into tributary",
+		`testdata/worker/unknown.yaml:5: log.level: must be one of debug, info, warn, error; got "loud"`,
+		`testdata/worker/unknown.yaml:6: offset.flush.interval.ms: want an integer, got "soon"`,
+	}
+	if got := errorLines(t, err); !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestLoadWorkerFileProblems(t *testing.T) {
+	clearWorkerEnv(t)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+
+	// An empty file means all defaults.
+	empty := write("empty.yaml", "# defaults only\n")
+	if w, err := loadWorker(t, "--config", empty); err != nil || w.GroupID != "tributary" {
+		t.Errorf("empty file: %+v, %v", w, err)
+	}
+
+	dup := write("dup.yaml", "log.level: debug\nlog:\n  level: info\nx: &a 1\n")
+	want := []string{
+		dup + ":3: log.level: duplicate key (first at line 1)",
+		dup + ":4: anchors (&a) are not allowed",
+		dup + ":4: x: unknown key",
+	}
+	_, err := loadWorker(t, "--config", dup)
+	if got := errorLines(t, err); !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	_, err = loadWorker(t, "--config", filepath.Join(dir, "absent.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("absent file: got %v, want an error wrapping os.ErrNotExist", err)
+	}
+}
+
+func TestWorkerValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(w *Worker)
+		want   []string
+	}{
+		{"defaults", func(*Worker) {}, nil},
+		{"port zero everywhere", func(w *Worker) {
+			w.Listeners = []string{"127.0.0.1:0"}
+			w.RegistryListener = "127.0.0.1:0"
+			w.MetricsListener = ":0"
+		}, nil},
+		{"brokers", func(w *Worker) {
+			w.BootstrapServers = []string{"kafka", ":9092", "k:0", "k:x"}
+		}, []string{
+			`bootstrap.servers: want host:port, got "kafka"`,
+			`bootstrap.servers: missing host in ":9092"`,
+			`bootstrap.servers: invalid port in "k:0"`,
+			`bootstrap.servers: invalid port in "k:x"`,
+		}},
+		{"empty", func(w *Worker) {
+			w.BootstrapServers, w.GroupID, w.Listeners, w.SpoolDir, w.RegistryTopic = nil, "", nil, "", ""
+		}, []string{
+			"bootstrap.servers: required",
+			"group.id: must not be empty",
+			"listeners: required",
+			"registry.topic: empty topic name in the list",
+			"spool.dir: must not be empty",
+		}},
+		{"numbers", func(w *Worker) {
+			w.OffsetFlushIntervalMS, w.TaskShutdownGracefulTimeoutMS = 0, -1
+			w.ConsumerSessionTimeoutMS, w.ConsumerMaxPollRecords = 0, 0
+		}, []string{
+			"offset.flush.interval.ms: must be at least 1, got 0",
+			"task.shutdown.graceful.timeout.ms: must be at least 0, got -1",
+			"consumer.session.timeout.ms: must be at least 1, got 0",
+			"consumer.max.poll.records: must be at least 1, got 0",
+		}},
+		{"addresses", func(w *Worker) {
+			w.Listeners = []string{"http://127.0.0.1:8081", "127.0.0.1:9"}
+			w.SchemaRegistryURLs = []string{"registry:8081"}
+			w.MetricsListener = "127.0.0.1:8081"
+		}, []string{
+			"listeners: only one listener is supported, got 2",
+			`schema.registry.url: URL "registry:8081" must start with http:// or https://`,
+			"registry.listener: 127.0.0.1:8081 is also the address of listeners",
+			"metrics.listener: 127.0.0.1:8081 is also the address of registry.listener",
+		}},
+		{"clash", func(w *Worker) { w.RegistryListener = "127.0.0.1:8083" }, []string{
+			"registry.listener: 127.0.0.1:8083 is also the address of listeners",
+		}},
+		{"logging", func(w *Worker) { w.LogLevel, w.LogFormat = "DEBUG", "xml" }, []string{
+			`log.format: must be one of text, json; got "xml"`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := DefaultWorker()
+			tt.change(w)
+			err := w.Validate()
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if got := errorLines(t, err); !slices.Equal(got, tt.want) {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	for key, want := range map[string]string{
+		"bootstrap.servers":                 "TRIBUTARY_BOOTSTRAP_SERVERS",
+		"task.shutdown.graceful.timeout.ms": "TRIBUTARY_TASK_SHUTDOWN_GRACEFUL_TIMEOUT_MS",
+		"config":                            "TRIBUTARY_CONFIG",
+	} {
+		if got := EnvName(key); got != want {
+			t.Errorf("EnvName(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
+// Every key documents itself in its flag's help.
+func TestWorkerUsage(t *testing.T) {
+	for _, key := range workerKeys() {
+		if workerUsage[key] == "" {
+			t.Errorf("key %s has no usage text", key)
+		}
+	}
+	if len(workerUsage) != len(workerFields) {
+		t.Errorf("%d usage texts for %d keys", len(workerUsage), len(workerFields))
+	}
+}
