@@ -1,0 +1,156 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tributary-io/tributary/schemas"
+)
+
+func TestClientAgainstServer(t *testing.T) {
+	_, ts := startServer(t, newCluster(t), "_schemas")
+	ctx := context.Background()
+	cl, err := NewClient([]string{ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reg, err := cl.Register(ctx, "orders-value", orderV1)
+	if err != nil || reg.ID != 1 {
+		t.Fatalf("Register = %+v, %v; want id 1", reg, err)
+	}
+	again, err := cl.Register(ctx, "orders-value", orderV1Spaced)
+	if err != nil || again.ID != 1 {
+		t.Fatalf("Register again = %+v, %v; want id 1", again, err)
+	}
+
+	fresh, err := NewClient([]string{ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := fresh.SchemaByID(ctx, 1)
+	if err != nil {
+		t.Fatalf("SchemaByID: %v", err)
+	}
+	if got.ID != 1 || got.Text != canonical(t, orderV1) || got.Avro.Type() != "record" {
+		t.Errorf("SchemaByID = %+v", got)
+	}
+	cached, _ := fresh.SchemaByID(ctx, 1)
+	if cached != got {
+		t.Error("second SchemaByID did not come from the cache")
+	}
+
+	s, version, err := cl.Lookup(ctx, "orders-value", orderV1)
+	if err != nil || s.ID != 1 || version != 1 {
+		t.Errorf("Lookup = %+v, %d, %v; want id 1 version 1", s, version, err)
+	}
+	if _, _, err := cl.Lookup(ctx, "orders-value", clickV1); !errors.Is(err, schemas.ErrUnknownSchema) {
+		t.Errorf("Lookup of an unregistered schema err = %v, want ErrUnknownSchema", err)
+	}
+	if _, _, err := cl.Lookup(ctx, "nope", clickV1); !errors.Is(err, ErrSubjectNotFound) {
+		t.Errorf("Lookup in an unknown subject err = %v, want ErrSubjectNotFound", err)
+	}
+	_, err = cl.SchemaByID(ctx, 99)
+	if !errors.Is(err, schemas.ErrUnknownSchema) || schemas.IsTransient(err) {
+		t.Errorf("SchemaByID(99) err = %v, want permanent ErrUnknownSchema", err)
+	}
+	if _, err := cl.Register(ctx, "x", `{"type":"nope"}`); err == nil {
+		t.Error("Register of an invalid schema succeeded")
+	}
+
+	// The converter resolves ids through the client.
+	conv := schemas.NewConverter(fresh)
+	wire, err := conv.Encode(got, map[string]any{"id": int64(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, v, err := conv.Decode(ctx, wire)
+	if err != nil || v.(map[string]any)["id"] != int64(5) {
+		t.Errorf("Decode = %v, %v", v, err)
+	}
+}
+
+func TestClientErrorClasses(t *testing.T) {
+	var status atomic.Int64
+	var body atomic.Value
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", mediaV1)
+		w.WriteHeader(int(status.Load()))
+		_, _ = w.Write([]byte(body.Load().(string)))
+	}))
+	defer ts.Close()
+
+	tests := []struct {
+		name      string
+		status    int
+		body      string
+		want      error
+		transient bool
+	}{
+		{"unknown id", 404, `{"error_code":40403,"message":"Schema 5 not found"}`,
+			schemas.ErrUnknownSchema, false},
+		{"unknown subject", 404, `{"error_code":40401,"message":"Subject 'x' not found."}`,
+			ErrSubjectNotFound, false},
+		{"server error", 500, `{"error_code":50001,"message":"store"}`, schemas.ErrRegistryUnavailable, true},
+		{"bad gateway without body", 502, ``, schemas.ErrTransient, true},
+		{"throttled", 429, `{}`, schemas.ErrTransient, true},
+		{"unauthorized", 401, `{"error_code":401,"message":"Unauthorized"}`, ErrAccessDenied, false},
+		{"forbidden", 403, `{"error_code":403,"message":"Forbidden"}`, ErrAccessDenied, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status.Store(int64(tt.status))
+			body.Store(tt.body)
+			cl, err := NewClient([]string{ts.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cl.SchemaByID(context.Background(), i+1)
+			if !errors.Is(err, tt.want) || schemas.IsTransient(err) != tt.transient {
+				t.Errorf("err = %v, want %v (transient %v)", err, tt.want, tt.transient)
+			}
+		})
+	}
+}
+
+func TestClientUnreachable(t *testing.T) {
+	// A listener closed at once leaves a port nobody answers on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cl, err := NewClient([]string{"http://" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.SchemaByID(context.Background(), 1); !schemas.IsTransient(err) {
+		t.Errorf("connection refused: err = %v, want transient", err)
+	}
+}
+
+func TestClientTimeout(t *testing.T) {
+	release := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer ts.Close()
+	defer close(release)
+	cl, err := NewClient([]string{ts.URL}, WithTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.SchemaByID(context.Background(), 1); !schemas.IsTransient(err) {
+		t.Errorf("timeout: err = %v, want transient", err)
+	}
+}

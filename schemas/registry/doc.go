@@ -1,0 +1,29 @@
+// Package registry is Tributary's side of the Confluent Schema Registry: a
+// client that resolves the schema ids found in record values, and a server
+// that speaks the registry's REST API for deployments without one.
+//
+// On the data path, the converter in package schemas asks a Client (through
+// the schemas.Resolver interface) for the schema of each id it has not seen
+// yet; the client caches every answer for the life of the process, since
+// ids never change meaning. Memory is an in-process Resolver for tests.
+//
+// The Server keeps its state where Confluent's does: a compacted Kafka topic,
+// "_schemas" by default, in the same record format, so that either can read
+// what the other wrote. Every instance reads the whole topic at start and
+// keeps following it; a registration is answered only once its record is
+// written with acks=all and applied to the instance's view.
+//
+// Limitations:
+//   - Only AVRO schemas are accepted; schema references, JSON Schema and
+//     Protobuf are refused on registration (and merely carried when read
+//     from a topic another registry wrote).
+//   - Compatibility is not checked on registration, although the config
+//     endpoint reports the BACKWARD level clients expect.
+//   - Deletion, config and mode updates, and the compatibility endpoints are
+//     not served.
+//   - Instances do not elect a writer; run one instance that takes
+//     registrations.
+//   - Schema identity is the schema's canonical JSON rendering by
+//     github.com/hamba/avro: whitespace and key order do not matter, while
+//     defaults, docs and custom properties do, as with Confluent's registry.
+package registry
