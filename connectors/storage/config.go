@@ -1,0 +1,208 @@
+package storage
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tributary-io/tributary/connectors"
+)
+
+// Config keys shared by the storage sinks, spelled as Confluent's storage
+// connectors spell them where they exist.
+const (
+	KeyTopicsDir        = "topics.dir"
+	KeyFlushSize        = "flush.size"
+	KeyRotateInterval   = "rotate.interval.ms"
+	KeyRotateSchedule   = "rotate.schedule.interval.ms"
+	KeyFormatClass      = "format.class"
+	KeyTimezone         = "timezone"
+	KeyZeroPadWidth     = "filename.offset.zero.pad.width"
+	KeyKafkaMetadata    = "store.kafka.metadata"
+	KeyNullValues       = "behavior.on.null.values"
+	KeyParquetCodec     = "parquet.codec"
+	KeyAvroCodec        = "avro.codec"
+	KeyBufferBytes      = "format.buffer.bytes"
+	KeyMaxOpenFiles     = "max.open.files.per.partition"
+	KeyRetryTimeout     = "errors.retry.timeout"
+	KeySpoolDir         = "spool.dir"
+	defaultTopicsDir    = "topics"
+	defaultZeroPad      = 10
+	defaultBufferBytes  = 1 << 20
+	defaultMaxOpenFiles = 64
+)
+
+// Config is the parsed, validated configuration of a storage sink task.
+type Config struct {
+	TopicsDir      string
+	FlushSize      int
+	RotateInterval time.Duration // record time; 0 when off
+	RotateSchedule time.Duration // wall clock; 0 when off
+	Location       *time.Location
+	ZeroPad        int
+	KafkaMetadata  bool
+	IgnoreNulls    bool
+	Codec          string
+	BufferBytes    int
+	MaxOpenFiles   int
+	RetryTimeout   time.Duration
+	SpoolDir       string
+
+	Format      Format
+	Partitioner Partitioner
+	// RecordTime extracts the time rotate.interval.ms measures.
+	RecordTime func(*connectors.Record) (time.Time, error)
+}
+
+// ParseConfig reads the keys every storage sink shares and returns every
+// problem at once.
+func ParseConfig(m map[string]string) (*Config, []connectors.FieldError) {
+	p := parser{m: m}
+	c := &Config{
+		TopicsDir:     strings.Trim(p.str(KeyTopicsDir, defaultTopicsDir), "/"),
+		FlushSize:     p.integer(KeyFlushSize, -1, 1),
+		ZeroPad:       p.integer(KeyZeroPadWidth, defaultZeroPad, 1),
+		KafkaMetadata: p.boolean(KeyKafkaMetadata, true),
+		BufferBytes:   p.integer(KeyBufferBytes, defaultBufferBytes, 64<<10),
+		MaxOpenFiles:  p.integer(KeyMaxOpenFiles, defaultMaxOpenFiles, 1),
+		SpoolDir:      p.str(KeySpoolDir, ""),
+	}
+	if _, ok := m[KeyFlushSize]; !ok {
+		p.fail(KeyFlushSize, "is required")
+	}
+	c.RotateInterval = p.millis(KeyRotateInterval)
+	c.RotateSchedule = p.millis(KeyRotateSchedule)
+	c.RetryTimeout = p.millis(KeyRetryTimeout)
+	if c.RetryTimeout == 0 {
+		c.RetryTimeout = 5 * time.Minute
+	}
+	if c.TopicsDir == "" {
+		p.fail(KeyTopicsDir, "must not be empty")
+	}
+
+	switch v := p.str(KeyNullValues, "fail"); v {
+	case "fail":
+	case "ignore":
+		c.IgnoreNulls = true
+	default:
+		p.fail(KeyNullValues, fmt.Sprintf("%q is not one of fail, ignore", v))
+	}
+
+	c.Location = time.UTC
+	if tz, ok := m[KeyTimezone]; ok && tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			p.fail(KeyTimezone, fmt.Sprintf("unknown time zone %q", tz))
+		} else {
+			c.Location = loc
+		}
+	} else if c.RotateSchedule > 0 {
+		p.fail(KeyTimezone, "is required with "+KeyRotateSchedule)
+	}
+
+	formatName := p.str(KeyFormatClass, "parquet")
+	format, err := NewFormat(formatName)
+	if err != nil {
+		p.fail(KeyFormatClass, err.Error())
+	} else {
+		c.Format = format
+		switch format.Name() {
+		case "parquet":
+			c.Codec = p.str(KeyParquetCodec, "")
+		case "avro":
+			c.Codec = p.str(KeyAvroCodec, "")
+		}
+	}
+
+	part, errs := NewPartitioner(m)
+	p.errs = append(p.errs, errs...)
+	c.Partitioner = part
+	if c.RotateInterval > 0 {
+		extract, errs := NewTimestampExtractor(m)
+		p.errs = append(p.errs, errs...)
+		c.RecordTime = extract
+	}
+	if len(p.errs) > 0 {
+		return nil, dedupe(p.errs)
+	}
+	return c, nil
+}
+
+// dedupe drops repeated errors: the partitioner and the timestamp extractor
+// check some keys alike.
+func dedupe(errs []connectors.FieldError) []connectors.FieldError {
+	seen := make(map[connectors.FieldError]bool, len(errs))
+	out := errs[:0]
+	for _, e := range errs {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// parser reads typed values out of a flat config and collects the problems.
+type parser struct {
+	m    map[string]string
+	errs []connectors.FieldError
+}
+
+func (p *parser) fail(key, msg string) {
+	p.errs = append(p.errs, connectors.FieldError{Key: key, Message: msg})
+}
+
+func (p *parser) str(key, def string) string {
+	if v, ok := p.m[key]; ok {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+func (p *parser) integer(key string, def, min int) int {
+	v, ok := p.m[key]
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		p.fail(key, fmt.Sprintf("%q is not an integer", v))
+		return def
+	}
+	if n < min {
+		p.fail(key, fmt.Sprintf("%d is below the minimum %d", n, min))
+	}
+	return n
+}
+
+func (p *parser) boolean(key string, def bool) bool {
+	v, ok := p.m[key]
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		p.fail(key, fmt.Sprintf("%q is not true or false", v))
+		return def
+	}
+	return b
+}
+
+// millis reads a duration in milliseconds where -1 (Kafka Connect's "off")
+// and 0 both mean off.
+func (p *parser) millis(key string) time.Duration {
+	v, ok := p.m[key]
+	if !ok {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < -1 {
+		p.fail(key, fmt.Sprintf("%q is not a duration in milliseconds (-1 for off)", v))
+		return 0
+	}
+	if n <= 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Millisecond
+}

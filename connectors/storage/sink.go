@@ -1,0 +1,408 @@
+package storage
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tributary-io/tributary/connectors"
+)
+
+// Connector is a storage SinkConnector over the Store that NewStore builds.
+// Back ends (connectors/s3, connectors/file) fill it in.
+type Connector struct {
+	// Keys validates the back end's own keys.
+	Keys func(config map[string]string) []connectors.FieldError
+	// NewStore opens the store a task writes to.
+	NewStore func(ctx context.Context, config map[string]string) (Store, error)
+}
+
+// Validate implements connectors.SinkConnector.
+func (c *Connector) Validate(config map[string]string) []connectors.FieldError {
+	_, errs := ParseConfig(config)
+	if c.Keys != nil {
+		errs = append(errs, c.Keys(config)...)
+	}
+	return errs
+}
+
+// TaskConfigs implements connectors.SinkConnector: every task gets the same
+// config, and Kafka's group protocol shares the partitions among them.
+func (c *Connector) TaskConfigs(config map[string]string, maxTasks int) []map[string]string {
+	out := make([]map[string]string, maxTasks)
+	for i := range out {
+		out[i] = config
+	}
+	return out
+}
+
+// NewTask implements connectors.SinkConnector.
+func (c *Connector) NewTask() connectors.SinkTask { return &Task{newStore: c.NewStore} }
+
+// Task is the storage SinkTask. It follows the protocol in the package
+// documentation.
+type Task struct {
+	newStore func(ctx context.Context, config map[string]string) (Store, error)
+	store    Store
+	cfg      *Config
+	log      *slog.Logger
+	tc       connectors.SinkTaskContext
+	spoolDir string
+	parts    map[connectors.TopicPartition]*partitionWriter
+	now      func() time.Time
+}
+
+// partitionWriter is the state of one Kafka partition.
+type partitionWriter struct {
+	tp       connectors.TopicPartition
+	seg      *segment // nil when no segment is open
+	pending  *plan    // a plan to re-execute before anything else
+	durable  int64    // every record below is in the store; -1 unknown
+	next     int64    // records below are replays and skipped; -1 any
+	waitFor  int64    // after a rewind, skip until this offset arrives; -1 off
+	rotateAt time.Time
+}
+
+// segment is an open offset range of one partition and its files.
+type segment struct {
+	start, last int64
+	records     int
+	baseTime    time.Time
+	files       []*openFile // in creation order, which is deterministic
+	index       map[fileID]*openFile
+	closed      bool // files finished; commit under way
+	planned     bool // plan created by this task
+	plan        *plan
+}
+
+type fileID struct {
+	partition string
+	schema    int
+}
+
+// openFile is one data file being written to the spool.
+type openFile struct {
+	key      string
+	records  int
+	spool    *os.File
+	buf      *bufio.Writer
+	w        RecordWriter
+	size     int64
+	uploaded bool
+}
+
+// Start implements connectors.SinkTask.
+func (t *Task) Start(ctx context.Context, tc connectors.SinkTaskContext, config map[string]string) error {
+	cfg, errs := ParseConfig(config)
+	if len(errs) > 0 {
+		return &connectors.ConfigError{Source: tc.Connector, Errors: errs}
+	}
+	store, err := t.newStore(ctx, config)
+	if err != nil {
+		return err
+	}
+	base := cfg.SpoolDir
+	if base == "" {
+		base = filepath.Join(os.TempDir(), "tributary-spool")
+	}
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return fmt.Errorf("create spool directory: %w", err)
+	}
+	dir, err := os.MkdirTemp(base, fmt.Sprintf("%s-%d-", tc.Connector, tc.TaskID))
+	if err != nil {
+		return fmt.Errorf("create spool directory: %w", err)
+	}
+	t.cfg, t.store, t.tc, t.spoolDir = cfg, store, tc, dir
+	t.log = tc.Logger
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	t.parts = make(map[connectors.TopicPartition]*partitionWriter)
+	if t.now == nil {
+		t.now = time.Now
+	}
+	return nil
+}
+
+// Open implements connectors.SinkTask: it recovers each partition's position
+// from the plans in the store. See "Recovery" in the package documentation.
+func (t *Task) Open(ctx context.Context, committed map[connectors.TopicPartition]int64) (map[connectors.TopicPartition]int64, error) {
+	resume := make(map[connectors.TopicPartition]int64)
+	for tp, c := range committed {
+		pw := &partitionWriter{tp: tp, durable: c, next: c, waitFor: -1}
+		p, err := t.latestPlan(ctx, tp, c)
+		if err != nil {
+			return nil, fmt.Errorf("recover %s: %w", tp, err)
+		}
+		if p != nil {
+			pw.pending, pw.durable, pw.next = p, p.Start, p.Start
+			resume[tp] = p.Start
+			t.log.Info("partition recovered from plan", "topic", tp.Topic, "partition", tp.Partition,
+				"committed", c, "resume", p.Start, "plan_last", p.Last)
+		}
+		t.closePartition(tp)
+		t.parts[tp] = pw
+	}
+	return resume, nil
+}
+
+// Put implements connectors.SinkTask. It is safe to call again with the same
+// records after it returned a retriable error: records it has taken already
+// are skipped.
+func (t *Task) Put(ctx context.Context, records []*connectors.Record) error {
+	for _, r := range records {
+		pw := t.parts[r.TopicPartition()]
+		if pw == nil {
+			return fmt.Errorf("record %s: partition is not open", r.Position())
+		}
+		if pw.waitFor >= 0 {
+			if r.Offset != pw.waitFor {
+				continue
+			}
+			pw.waitFor = -1
+		}
+		if r.Offset < pw.next {
+			continue
+		}
+		if err := t.write(ctx, pw, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Task) write(ctx context.Context, pw *partitionWriter, r *connectors.Record) error {
+	if pw.seg != nil && pw.seg.closed {
+		if err := t.commit(ctx, pw); err != nil {
+			return err
+		}
+		if pw.waitFor >= 0 {
+			return nil // the commit adopted another plan and rewound
+		}
+	}
+
+	if p := pw.pending; p != nil {
+		switch {
+		case pw.seg == nil && r.Offset != p.Start:
+			return fmt.Errorf("re-execute plan %s: first record read is at offset %d", p, r.Offset)
+		case r.Offset > p.Last:
+			return fmt.Errorf("re-execute plan %s: offset %d read before the plan's last", p, r.Offset)
+		}
+		if err := t.append(pw, r, nil); err != nil {
+			return err
+		}
+		if r.Offset == p.Last {
+			return t.commit(ctx, pw)
+		}
+		return nil
+	}
+
+	var recTime *time.Time
+	if t.cfg.RotateInterval > 0 {
+		ts, err := t.cfg.RecordTime(r)
+		if err != nil {
+			return fmt.Errorf("record %s: %w", r.Position(), err)
+		}
+		recTime = &ts
+		if pw.seg != nil && pw.seg.records > 0 && ts.Sub(pw.seg.baseTime) >= t.cfg.RotateInterval {
+			if err := t.commit(ctx, pw); err != nil || pw.waitFor >= 0 {
+				return err
+			}
+		}
+	}
+	if pw.seg != nil && len(pw.seg.files) >= t.cfg.MaxOpenFiles && t.wouldOpen(pw, r) {
+		if err := t.commit(ctx, pw); err != nil || pw.waitFor >= 0 {
+			return err
+		}
+	}
+
+	if err := t.append(pw, r, recTime); err != nil {
+		return err
+	}
+	seg := pw.seg
+	if seg.records >= t.cfg.FlushSize || t.scheduleDue(pw) {
+		return t.commit(ctx, pw)
+	}
+	return nil
+}
+
+// wouldOpen reports whether r needs a file the open segment lacks.
+func (t *Task) wouldOpen(pw *partitionWriter, r *connectors.Record) bool {
+	if r.Value == nil || r.ValueSchema == nil {
+		return false
+	}
+	part, err := t.cfg.Partitioner.Partition(r)
+	if err != nil {
+		return false // append reports it
+	}
+	_, ok := pw.seg.index[fileID{part, r.ValueSchema.ID}]
+	return !ok
+}
+
+func (t *Task) scheduleDue(pw *partitionWriter) bool {
+	return t.cfg.RotateSchedule > 0 && pw.seg != nil && pw.seg.records > 0 &&
+		!t.now().Before(pw.rotateAt)
+}
+
+// nextRotation returns the next multiple of rotate.schedule.interval.ms after
+// now, counted in the configured time zone, as Confluent's sinks do.
+func (t *Task) nextRotation(now time.Time) time.Time {
+	_, off := now.In(t.cfg.Location).Zone()
+	interval := t.cfg.RotateSchedule.Milliseconds()
+	local := now.UnixMilli() + int64(off)*1000
+	next := (local/interval+1)*interval - int64(off)*1000
+	return time.UnixMilli(next)
+}
+
+// append adds r to pw's open segment, opening the segment and the file it
+// needs.
+func (t *Task) append(pw *partitionWriter, r *connectors.Record, recTime *time.Time) error {
+	if pw.seg == nil {
+		pw.seg = &segment{start: r.Offset, index: make(map[fileID]*openFile)}
+		if recTime != nil {
+			pw.seg.baseTime = *recTime
+		}
+		if t.cfg.RotateSchedule > 0 {
+			pw.rotateAt = t.nextRotation(t.now())
+		}
+	}
+	seg := pw.seg
+	if r.Value == nil {
+		if !t.cfg.IgnoreNulls {
+			return fmt.Errorf("record %s: null value (tombstone); set %s=ignore to skip such records",
+				r.Position(), KeyNullValues)
+		}
+		seg.last, pw.next = r.Offset, r.Offset+1
+		return nil
+	}
+	if r.ValueSchema == nil {
+		return fmt.Errorf("record %s: value has no schema", r.Position())
+	}
+	part, err := t.cfg.Partitioner.Partition(r)
+	if err != nil {
+		return err
+	}
+	id := fileID{part, r.ValueSchema.ID}
+	f := seg.index[id]
+	if f == nil {
+		if f, err = t.newFile(pw.tp, part, r); err != nil {
+			return err
+		}
+		seg.index[id] = f
+		seg.files = append(seg.files, f)
+	}
+	if err := f.w.Write(r); err != nil {
+		return fmt.Errorf("write record %s to %s: %w", r.Position(), f.key, err)
+	}
+	f.records++
+	seg.records++
+	if seg.records == 1 && recTime != nil {
+		seg.baseTime = *recTime
+	}
+	seg.last, pw.next = r.Offset, r.Offset+1
+	return nil
+}
+
+func (t *Task) newFile(tp connectors.TopicPartition, part string, r *connectors.Record) (*openFile, error) {
+	spool, err := os.CreateTemp(t.spoolDir, "file-*")
+	if err != nil {
+		return nil, fmt.Errorf("create spool file: %w", err)
+	}
+	buf := bufio.NewWriterSize(spool, 256<<10)
+	w, err := t.cfg.Format.NewWriter(buf, r.ValueSchema, WriterOptions{
+		KafkaMetadata:  t.cfg.KafkaMetadata,
+		Codec:          t.cfg.Codec,
+		MaxBufferBytes: t.cfg.BufferBytes,
+	})
+	if err != nil {
+		removeSpool(spool)
+		return nil, fmt.Errorf("start file for record %s: %w", r.Position(), err)
+	}
+	key := dataKey(t.cfg, tp, part, r.Offset)
+	return &openFile{key: key, spool: spool, buf: buf, w: w}, nil
+}
+
+// finish closes every file of the segment so that it can be uploaded.
+func (s *segment) finish() error {
+	for _, f := range s.files {
+		if err := f.w.Close(); err != nil {
+			return fmt.Errorf("close %s: %w", f.key, err)
+		}
+		if err := f.buf.Flush(); err != nil {
+			return fmt.Errorf("flush %s: %w", f.key, err)
+		}
+		size, err := f.spool.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return err
+		}
+		f.size = size
+	}
+	s.closed = true
+	return nil
+}
+
+// discard drops the segment's spool files.
+func (s *segment) discard() {
+	for _, f := range s.files {
+		removeSpool(f.spool)
+	}
+	s.files, s.index = nil, nil
+}
+
+// rewind asks the runtime to consume pw's partition again from offset, and
+// skips what the current batch still holds of it.
+func (t *Task) rewind(pw *partitionWriter, offset int64) {
+	pw.next, pw.waitFor = offset, offset
+	if t.tc.Rewind != nil {
+		t.tc.Rewind(pw.tp, offset)
+	}
+}
+
+// PreCommit implements connectors.SinkTask. It also ends segments whose
+// wall-clock rotation is due and resumes interrupted commits.
+func (t *Task) PreCommit(ctx context.Context) (map[connectors.TopicPartition]int64, error) {
+	out := make(map[connectors.TopicPartition]int64, len(t.parts))
+	for tp, pw := range t.parts {
+		if pw.seg != nil && pw.pending == nil && (pw.seg.closed || t.scheduleDue(pw)) {
+			if err := t.commit(ctx, pw); err != nil {
+				return nil, err
+			}
+		}
+		if pw.durable >= 0 {
+			out[tp] = pw.durable
+		}
+	}
+	return out, nil
+}
+
+// Close implements connectors.SinkTask: buffered records of revoked
+// partitions are dropped; their new owner reads them again.
+func (t *Task) Close(ctx context.Context, partitions []connectors.TopicPartition) error {
+	for _, tp := range partitions {
+		t.closePartition(tp)
+	}
+	return nil
+}
+
+func (t *Task) closePartition(tp connectors.TopicPartition) {
+	if pw := t.parts[tp]; pw != nil && pw.seg != nil {
+		pw.seg.discard()
+	}
+	delete(t.parts, tp)
+}
+
+// Stop implements connectors.SinkTask.
+func (t *Task) Stop(ctx context.Context) error {
+	for tp := range t.parts {
+		t.closePartition(tp)
+	}
+	if t.spoolDir != "" {
+		return os.RemoveAll(t.spoolDir)
+	}
+	return nil
+}
