@@ -1,0 +1,203 @@
+// Package s3 is the S3 sink: Amazon S3 and S3-compatible stores such as
+// MinIO, through minio-go. Formats, partitioners, rotation and the
+// exactly-once commit protocol come from package storage; this package adds
+// the Store, whose create-only writes are conditional PUTs
+// (If-None-Match: *), and the connection keys, spelled as Confluent's S3 sink
+// spells them.
+//
+// # Limitations
+//
+//   - The store must support conditional writes. AWS S3 (since 2024) and
+//     MinIO do; a store that ignores If-None-Match would let a zombie task
+//     overwrite an object with identical bytes only, but is not supported.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/connectors/storage"
+)
+
+// Config keys of the S3 sink.
+const (
+	KeyBucket    = "s3.bucket.name"
+	KeyRegion    = "s3.region"
+	KeyPartSize  = "s3.part.size"
+	KeyStoreURL  = "store.url"
+	KeyAccessKey = "aws.access.key.id"
+	KeySecretKey = "aws.secret.access.key"
+	KeyPathStyle = "s3.path.style.access.enabled"
+
+	defaultPartSize = 25 << 20 // Confluent's default
+	minPartSize     = 5 << 20  // S3's minimum
+)
+
+// NewConnector returns the S3 sink connector.
+func NewConnector() connectors.SinkConnector {
+	return &storage.Connector{Keys: validate, NewStore: OpenStore}
+}
+
+func validate(config map[string]string) []connectors.FieldError {
+	var errs []connectors.FieldError
+	if strings.TrimSpace(config[KeyBucket]) == "" {
+		errs = append(errs, connectors.FieldError{Key: KeyBucket, Message: "is required"})
+	}
+	if u := config[KeyStoreURL]; u != "" {
+		if _, _, err := endpoint(u); err != nil {
+			errs = append(errs, connectors.FieldError{Key: KeyStoreURL, Message: err.Error()})
+		}
+	}
+	if v, ok := config[KeyPartSize]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < minPartSize {
+			errs = append(errs, connectors.FieldError{Key: KeyPartSize,
+				Message: fmt.Sprintf("%q is not a size of at least %d bytes", v, minPartSize)})
+		}
+	}
+	return errs
+}
+
+// endpoint splits store.url into minio-go's host and TLS flag.
+func endpoint(raw string) (host string, secure bool, err error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", false, fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return u.Host, u.Scheme == "https", nil
+}
+
+// OpenStore connects to the store a connector config names.
+func OpenStore(ctx context.Context, config map[string]string) (storage.Store, error) {
+	host, secure := "s3.amazonaws.com", true
+	if u := config[KeyStoreURL]; u != "" {
+		var err error
+		if host, secure, err = endpoint(u); err != nil {
+			return nil, err
+		}
+	}
+	var creds *credentials.Credentials
+	if id := config[KeyAccessKey]; id != "" {
+		creds = credentials.NewStaticV4(id, config[KeySecretKey], "")
+	} else {
+		creds = credentials.NewChainCredentials([]credentials.Provider{
+			&credentials.EnvAWS{}, &credentials.FileAWSCredentials{}, &credentials.IAM{},
+		})
+	}
+	client, err := minio.New(host, &minio.Options{
+		Creds:  creds,
+		Secure: secure,
+		Region: config[KeyRegion],
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", host, err)
+	}
+	partSize := uint64(defaultPartSize)
+	if v, err := strconv.Atoi(config[KeyPartSize]); err == nil {
+		partSize = uint64(v)
+	}
+	return &Store{client: client, bucket: config[KeyBucket], partSize: partSize}, nil
+}
+
+// Store is a storage.Store over one bucket.
+type Store struct {
+	client   *minio.Client
+	bucket   string
+	partSize uint64
+}
+
+// NewStore returns a Store over bucket through client.
+func NewStore(client *minio.Client, bucket string) *Store {
+	return &Store{client: client, bucket: bucket, partSize: defaultPartSize}
+}
+
+// PutIfAbsent implements storage.Store with a conditional PUT. Objects larger
+// than the part size go up as a multipart upload with one part in memory at
+// a time; the condition applies when the upload completes.
+func (s *Store) PutIfAbsent(ctx context.Context, key string, r io.Reader, size int64) error {
+	opts := minio.PutObjectOptions{
+		PartSize:         s.partSize,
+		NumThreads:       1,
+		DisableMultipart: size >= 0 && uint64(size) <= s.partSize,
+	}
+	opts.SetMatchETagExcept("*")
+	if _, err := s.client.PutObject(ctx, s.bucket, key, r, size, opts); err != nil {
+		return s.classify("put", key, err)
+	}
+	return nil
+}
+
+// Get implements storage.Store.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.classify("get", key, err)
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(obj)
+	if err != nil {
+		return nil, s.classify("get", key, err)
+	}
+	return b, nil
+}
+
+// List implements storage.Store.
+func (s *Store) List(ctx context.Context, prefix, startAfter string) ([]string, error) {
+	var keys []string
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{
+		Prefix: prefix, StartAfter: startAfter, Recursive: true,
+	}) {
+		if obj.Err != nil {
+			return nil, s.classify("list", prefix, obj.Err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	return keys, nil
+}
+
+// Delete implements storage.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return s.classify("delete", key, err)
+	}
+	return nil
+}
+
+// String implements storage.Store.
+func (s *Store) String() string { return "s3://" + s.bucket }
+
+// classify decides, in one place, which S3 errors are worth retrying. The
+// message never carries the response body.
+func (s *Store) classify(op, key string, err error) error {
+	where := fmt.Sprintf("%s s3://%s/%s", op, s.bucket, key)
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) {
+		switch {
+		case resp.StatusCode == http.StatusPreconditionFailed:
+			return fmt.Errorf("%s: %w", where, storage.ErrExist)
+		case resp.Code == "NoSuchKey" || resp.StatusCode == http.StatusNotFound && resp.Code != "NoSuchBucket":
+			return fmt.Errorf("%s: %w", where, storage.ErrNotExist)
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 ||
+			resp.Code == "SlowDown" || resp.Code == "RequestTimeout":
+			return fmt.Errorf("%s: %w: %s (%d)", where, connectors.ErrRetriable, resp.Code, resp.StatusCode)
+		default:
+			return fmt.Errorf("%s: %s (%d)", where, resp.Code, resp.StatusCode)
+		}
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %w: %w", where, connectors.ErrRetriable, err)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
