@@ -1,0 +1,446 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/schemas"
+)
+
+// task runs one SinkTask on one Kafka consumer.
+type task struct {
+	w      *Worker
+	c      *connector
+	id     int
+	sink   connectors.SinkTask
+	config map[string]string
+	dec    Decoder
+	log    *slog.Logger
+
+	// mu serialises every call into sink: the poll loop and the group
+	// callbacks both make them.
+	mu        sync.Mutex
+	cl        *kgo.Client
+	assigned  map[connectors.TopicPartition]bool
+	committed map[connectors.TopicPartition]int64
+	rewinds   map[connectors.TopicPartition]int64
+	lastFlush time.Time
+	batch     []*connectors.Record
+
+	stateMu sync.Mutex
+	state   string
+	trace   string
+}
+
+func newTask(w *Worker, c *connector, id int, sink connectors.SinkTask, config map[string]string, dec Decoder) *task {
+	return &task{
+		w: w, c: c, id: id, sink: sink, config: config, dec: dec,
+		log:       w.log.With("connector", c.name, "task", id),
+		assigned:  make(map[connectors.TopicPartition]bool),
+		committed: make(map[connectors.TopicPartition]int64),
+		rewinds:   make(map[connectors.TopicPartition]int64),
+		state:     StateUnassigned,
+	}
+}
+
+func (t *task) status() TaskStatus {
+	t.stateMu.Lock()
+	defer t.stateMu.Unlock()
+	return TaskStatus{ID: t.id, State: t.state, Trace: t.trace}
+}
+
+func (t *task) setState(state string, err error) {
+	t.stateMu.Lock()
+	t.state = state
+	if err != nil {
+		t.trace = err.Error()
+	}
+	t.stateMu.Unlock()
+}
+
+// run is the task's whole life. It returns when ctx is done or the task
+// fails; a failure is logged here, once, and shown in the status.
+func (t *task) run(ctx context.Context) {
+	err := t.runLoop(ctx)
+	if err != nil && ctx.Err() == nil {
+		t.setState(StateFailed, err)
+		t.log.Error("task failed", "err", err)
+		return
+	}
+	t.setState(StateStopped, nil)
+}
+
+func (t *task) runLoop(ctx context.Context) (err error) {
+	tc := connectors.SinkTaskContext{
+		Connector: t.c.name, TaskID: t.id, Logger: t.log,
+		Rewind: func(tp connectors.TopicPartition, offset int64) { t.rewinds[tp] = offset },
+	}
+	if err := t.sink.Start(ctx, tc, t.config); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	cl, err := kgo.NewClient(t.kafkaOpts()...)
+	if err != nil {
+		_ = t.sink.Stop(context.Background())
+		return fmt.Errorf("create consumer: %w", err)
+	}
+	t.cl = cl
+	t.setState(StateRunning, nil)
+	t.log.Info("task started", "topics", t.c.common.Topics, "regex", t.c.common.TopicsRegex)
+	defer func() { err = errors.Join(err, t.shutdown()) }()
+
+	t.lastFlush = time.Now()
+	for {
+		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
+		fetches := cl.PollRecords(pollCtx, t.w.opts.MaxPollRecords)
+		cancel()
+		if ctx.Err() != nil || fetches.IsClientClosed() {
+			return nil
+		}
+		for _, fe := range fetches.Errors() {
+			if errors.Is(fe.Err, context.DeadlineExceeded) || errors.Is(fe.Err, context.Canceled) {
+				continue
+			}
+			t.log.Warn("fetch failed; the consumer retries", "topic", fe.Topic,
+				"partition", fe.Partition, "err", fe.Err)
+		}
+		err := t.handle(ctx, fetches)
+		cl.AllowRebalance()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func (t *task) kafkaOpts() []kgo.Opt {
+	common := t.c.common
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(t.w.opts.Brokers...),
+		kgo.ClientID(fmt.Sprintf("connector-consumer-%s-%d", t.c.name, t.id)),
+		kgo.ConsumerGroup("connect-" + t.c.name),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.SessionTimeout(t.w.opts.SessionTimeout),
+		kgo.HeartbeatInterval(max(t.w.opts.SessionTimeout/10, 100*time.Millisecond)),
+		kgo.AdjustFetchOffsetsFn(t.onAssigned),
+		kgo.OnPartitionsRevoked(t.onRevoked),
+		kgo.OnPartitionsLost(t.onLost),
+	}
+	if common.TopicsRegex != nil {
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(common.TopicsRegex.String()))
+	} else {
+		opts = append(opts, kgo.ConsumeTopics(common.Topics...))
+	}
+	return append(opts, t.w.opts.KafkaOpts...)
+}
+
+// handle processes one polled batch with rebalances held off.
+func (t *task) handle(ctx context.Context, fetches kgo.Fetches) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	t.batch = t.batch[:0]
+	var err error
+	fetches.EachRecord(func(kr *kgo.Record) {
+		if err != nil {
+			return
+		}
+		tp := connectors.TopicPartition{Topic: kr.Topic, Partition: kr.Partition}
+		if !t.assigned[tp] {
+			return // revoked while the batch was in flight
+		}
+		var r *connectors.Record
+		r, err = t.convert(ctx, kr)
+		if r != nil {
+			t.batch = append(t.batch, r)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if len(t.batch) > 0 {
+		if err := t.put(ctx, t.batch); err != nil {
+			return err
+		}
+	}
+	t.applyRewinds()
+
+	if time.Since(t.lastFlush) >= t.flushTick() {
+		t.lastFlush = time.Now()
+		return t.commit(ctx, nil)
+	}
+	return nil
+}
+
+// flushTick is how often PreCommit runs: every commit interval, and at least
+// every second when the sink rotates on the wall clock.
+func (t *task) flushTick() time.Duration {
+	if t.config["rotate.schedule.interval.ms"] != "" {
+		return min(t.w.opts.CommitInterval, time.Second)
+	}
+	return t.w.opts.CommitInterval
+}
+
+// convert decodes one Kafka record. A registry outage is retried until it
+// ends or ctx is done; a record that cannot be decoded fails the task under
+// errors.tolerance=none and is skipped, logged, under all.
+func (t *task) convert(ctx context.Context, kr *kgo.Record) (*connectors.Record, error) {
+	r := &connectors.Record{
+		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
+		Timestamp: kr.Timestamp, Key: kr.Key,
+	}
+	for _, h := range kr.Headers {
+		r.Headers = append(r.Headers, connectors.Header{Key: h.Key, Value: h.Value})
+	}
+	if kr.Value == nil {
+		return r, nil // tombstone
+	}
+	var err error
+	backoff := newBackoff()
+	for {
+		r.ValueSchema, r.Value, err = t.dec.Decode(ctx, kr.Value)
+		if err == nil || !schemas.IsTransient(err) {
+			break
+		}
+		t.log.Warn("schema registry unavailable; retrying", "topic", kr.Topic,
+			"partition", kr.Partition, "offset", kr.Offset, "err", err)
+		if werr := backoff.wait(ctx); werr != nil {
+			return nil, werr
+		}
+	}
+	if err == nil {
+		return r, nil
+	}
+	err = fmt.Errorf("decode record %s: %w", r.Position(), err)
+	if t.c.common.ErrorsTolerance == config.ToleranceAll {
+		t.log.Warn("record skipped", "topic", kr.Topic, "partition", kr.Partition,
+			"offset", kr.Offset, "err", err, "why", "errors.tolerance=all")
+		return nil, nil
+	}
+	return nil, err
+}
+
+// put hands a batch to the sink, backing off and retrying while the sink
+// reports retriable errors.
+func (t *task) put(ctx context.Context, batch []*connectors.Record) error {
+	backoff := newBackoff()
+	for {
+		err := t.sink.Put(ctx, batch)
+		if err == nil || !connectors.IsRetriable(err) {
+			return err
+		}
+		t.log.Warn("sink put failed; retrying the batch", "records", len(batch), "err", err)
+		if werr := backoff.wait(ctx); werr != nil {
+			return werr
+		}
+	}
+}
+
+// applyRewinds moves the consumer back where the sink asked to.
+func (t *task) applyRewinds() {
+	if len(t.rewinds) == 0 {
+		return
+	}
+	set := make(map[string]map[int32]kgo.EpochOffset)
+	for tp, off := range t.rewinds {
+		if set[tp.Topic] == nil {
+			set[tp.Topic] = make(map[int32]kgo.EpochOffset)
+		}
+		set[tp.Topic][tp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: off}
+		t.log.Info("partition rewound", "topic", tp.Topic, "partition", tp.Partition, "offset", off)
+	}
+	t.cl.SetOffsets(set)
+	clear(t.rewinds)
+}
+
+// commit asks the sink what is durable and commits what changed. only, when
+// not nil, limits the commit to those partitions. Call with mu held.
+func (t *task) commit(ctx context.Context, only []connectors.TopicPartition) error {
+	durable, err := t.sink.PreCommit(ctx)
+	if err != nil {
+		return fmt.Errorf("pre-commit: %w", err)
+	}
+	t.applyRewinds()
+	offsets := make(map[string]map[int32]kgo.EpochOffset)
+	keep := func(tp connectors.TopicPartition) bool {
+		if only == nil {
+			return t.assigned[tp]
+		}
+		for _, o := range only {
+			if o == tp {
+				return true
+			}
+		}
+		return false
+	}
+	for tp, off := range durable {
+		if !keep(tp) || t.committed[tp] == off {
+			continue
+		}
+		if offsets[tp.Topic] == nil {
+			offsets[tp.Topic] = make(map[int32]kgo.EpochOffset)
+		}
+		offsets[tp.Topic][tp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: off}
+	}
+	if len(offsets) == 0 {
+		return nil
+	}
+	var commitErr error
+	t.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			commitErr = err
+			return
+		}
+		for _, rt := range resp.Topics {
+			for _, rp := range rt.Partitions {
+				tp := connectors.TopicPartition{Topic: rt.Topic, Partition: rp.Partition}
+				if perr := kerr.ErrorForCode(rp.ErrorCode); perr != nil {
+					commitErr = errors.Join(commitErr, fmt.Errorf("%s: %w", tp, perr))
+					continue
+				}
+				t.committed[tp] = offsets[rt.Topic][rp.Partition].Offset
+			}
+		}
+	})
+	if commitErr != nil {
+		// Not fatal: the sink's store is the source of truth, and a task
+		// that lost its partitions learns it from the group shortly.
+		t.log.Warn("offset commit failed", "err", commitErr,
+			"why", "rebalance or lost membership; the next owner recovers from the sink")
+	} else {
+		t.log.Debug("offsets committed", "partitions", len(offsets))
+	}
+	return nil
+}
+
+// onAssigned runs when partitions are assigned, after their committed
+// offsets are fetched: the sink opens them and may move the start forward.
+func (t *task) onAssigned(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	committed := make(map[connectors.TopicPartition]int64)
+	for topic, parts := range offsets {
+		for p, o := range parts {
+			tp := connectors.TopicPartition{Topic: topic, Partition: p}
+			off := o.EpochOffset().Offset
+			if off < 0 {
+				off = -1
+			}
+			committed[tp] = off
+			t.committed[tp] = off
+		}
+	}
+	resume, err := t.sink.Open(ctx, committed)
+	if err != nil {
+		t.log.Error("open partitions", "err", err)
+		return nil, err
+	}
+	for tp := range committed {
+		t.assigned[tp] = true
+	}
+	for tp, off := range resume {
+		offsets[tp.Topic][tp.Partition] = kgo.NewOffset().At(off).WithEpoch(-1)
+	}
+	t.log.Info("partitions assigned", "partitions", len(committed), "moved_by_sink", len(resume))
+	return offsets, nil
+}
+
+func (t *task) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	t.release(ctx, revoked, true)
+}
+
+func (t *task) onLost(ctx context.Context, _ *kgo.Client, lost map[string][]int32) {
+	t.release(ctx, lost, false)
+}
+
+// release closes partitions the group took away. On a clean revoke the
+// durable offsets are committed first; lost partitions belong to someone
+// else already, so nothing is committed for them.
+func (t *task) release(ctx context.Context, parts map[string][]int32, commit bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var tps []connectors.TopicPartition
+	for topic, ps := range parts {
+		for _, p := range ps {
+			tps = append(tps, connectors.TopicPartition{Topic: topic, Partition: p})
+		}
+	}
+	if len(tps) == 0 {
+		return
+	}
+	if commit {
+		if err := t.commit(ctx, tps); err != nil {
+			t.log.Warn("commit on revoke", "err", err)
+		}
+	}
+	if err := t.sink.Close(ctx, tps); err != nil {
+		t.log.Warn("close partitions", "err", err)
+	}
+	for _, tp := range tps {
+		delete(t.assigned, tp)
+		delete(t.committed, tp)
+		delete(t.rewinds, tp)
+	}
+	why := "rebalance"
+	if !commit {
+		why = "membership lost"
+	}
+	t.log.Info("partitions released", "partitions", len(tps), "why", why)
+}
+
+// shutdown stops the task in the documented order, each step bounded.
+func (t *task) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), t.w.opts.ShutdownTimeout)
+	defer cancel()
+
+	// 1. Commit what is durable, then drop the partitions' buffers.
+	t.mu.Lock()
+	err := t.commit(ctx, nil)
+	var tps []connectors.TopicPartition
+	for tp := range t.assigned {
+		tps = append(tps, tp)
+	}
+	err = errors.Join(err, t.sink.Close(ctx, tps))
+	clear(t.assigned)
+
+	// 2. Stop the sink.
+	err = errors.Join(err, t.sink.Stop(ctx))
+	t.mu.Unlock()
+
+	// 3. Leave the group. Close runs the revoke callback, which finds no
+	// partitions left.
+	t.cl.CloseAllowingRebalance()
+	t.log.Info("task stopped")
+	return err
+}
+
+// backoff is exponential with full jitter, from 100ms to 10s.
+type backoff struct{ next time.Duration }
+
+func newBackoff() *backoff { return &backoff{next: 100 * time.Millisecond} }
+
+func (b *backoff) wait(ctx context.Context) error {
+	d := b.next/2 + rand.N(b.next/2+1)
+	b.next = min(b.next*2, 10*time.Second)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
