@@ -1,0 +1,61 @@
+// Command tributary is the Tributary worker and its tools: it runs
+// connectors (worker), loads the booking dataset into Kafka (load), checks a
+// sink's output against its topic (verify), and runs the whole pipeline in
+// one process (demo).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// errReported is returned by commands that have printed their own failure,
+// so that main only sets the exit status.
+var errReported = errors.New("reported")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := newRootCmd().ExecuteContext(ctx)
+	if err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "error:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tributary",
+		Short:         "Move actions from Kafka into storage, exactly once",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newWorkerCmd(), newLoadCmd(), newVerifyCmd(), newDemoCmd(), newRegistryCmd())
+	return root
+}
+
+// newLogger returns the process logger; only cmd touches slog's default.
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	l := slog.New(h)
+	slog.SetDefault(l)
+	return l
+}
