@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tributary-io/tributary/connectors"
 )
 
@@ -144,21 +146,32 @@ func (t *Task) commit(ctx context.Context, pw *partitionWriter) error {
 		seg.planned = true
 	}
 
+	// Files of one plan are independent: upload them side by side, which
+	// matters when a segment spans many small output partitions.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(t.cfg.UploadConcurrency)
 	for _, f := range seg.files {
 		if f.uploaded {
 			continue
 		}
-		if err := t.upload(ctx, f); err != nil {
-			return err
-		}
-		f.uploaded = true
+		g.Go(func() error {
+			if err := t.upload(gctx, f); err != nil {
+				return err
+			}
+			f.uploaded = true
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 
+	files := len(seg.files)
 	seg.discard()
 	pw.durable = seg.last + 1
 	pw.seg, pw.pending = nil, nil
 	t.log.Info("segment committed", "topic", pw.tp.Topic, "partition", pw.tp.Partition,
-		"start", seg.start, "last", seg.last, "records", seg.records, "files", len(seg.files))
+		"start", seg.start, "last", seg.last, "records", seg.records, "files", files)
 	return nil
 }
 

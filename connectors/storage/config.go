@@ -27,10 +27,11 @@ const (
 	KeyMaxOpenFiles     = "max.open.files.per.partition"
 	KeyRetryTimeout     = "errors.retry.timeout"
 	KeySpoolDir         = "spool.dir"
+	KeyUploadConcur     = "upload.concurrency"
 	defaultTopicsDir    = "topics"
 	defaultZeroPad      = 10
 	defaultBufferBytes  = 1 << 20
-	defaultMaxOpenFiles = 64
+	defaultMaxOpenFiles = 1000
 )
 
 // Config is the parsed, validated configuration of a storage sink task.
@@ -48,6 +49,8 @@ type Config struct {
 	MaxOpenFiles   int
 	RetryTimeout   time.Duration
 	SpoolDir       string
+	// UploadConcurrency bounds the uploads of one segment in flight.
+	UploadConcurrency int
 
 	Format      Format
 	Partitioner Partitioner
@@ -67,6 +70,8 @@ func ParseConfig(m map[string]string) (*Config, []connectors.FieldError) {
 		BufferBytes:   p.integer(KeyBufferBytes, defaultBufferBytes, 64<<10),
 		MaxOpenFiles:  p.integer(KeyMaxOpenFiles, defaultMaxOpenFiles, 1),
 		SpoolDir:      p.str(KeySpoolDir, ""),
+
+		UploadConcurrency: p.integer(KeyUploadConcur, 8, 1),
 	}
 	if _, ok := m[KeyFlushSize]; !ok {
 		p.fail(KeyFlushSize, "is required")

@@ -1,0 +1,247 @@
+//go:build integration
+
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/connectors/s3"
+	"github.com/tributary-io/tributary/connectors/storage"
+	"github.com/tributary-io/tributary/integration/services"
+	"github.com/tributary-io/tributary/internal/bookings"
+	"github.com/tributary-io/tributary/internal/loader"
+	"github.com/tributary-io/tributary/internal/verify"
+	"github.com/tributary-io/tributary/schemas/registry"
+)
+
+// env is the running services, read once.
+var env services.Env
+
+// binary is the tributary command built for the subprocess tests.
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+)
+
+func tributaryBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "tributary-bin-")
+		if err != nil {
+			binaryErr = err
+			return
+		}
+		binaryPath = filepath.Join(dir, "tributary")
+		out, err := exec.Command("go", "build", "-o", binaryPath,
+			"github.com/tributary-io/tributary/cmd/tributary").CombinedOutput()
+		if err != nil {
+			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binaryErr != nil {
+		t.Fatal(binaryErr)
+	}
+	return binaryPath
+}
+
+// minioClient connects to the test MinIO.
+func minioClient(t *testing.T) *minio.Client {
+	t.Helper()
+	c, err := minio.New(env.S3Endpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(env.S3AccessKey, env.S3SecretKey, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sinkConfig is the main job's connector config: Parquet, partitioned by
+// arrival date, into bucket; extra overrides keys.
+func sinkConfig(topic, bucket string, extra map[string]string) map[string]string {
+	cfg := map[string]string{
+		"connector.class":       "io.confluent.connect.s3.S3SinkConnector",
+		"tasks.max":             "2",
+		"topics":                topic,
+		"s3.bucket.name":        bucket,
+		"store.url":             "http://" + env.S3Endpoint,
+		"aws.access.key.id":     env.S3AccessKey,
+		"aws.secret.access.key": env.S3SecretKey,
+		"format.class":          "io.confluent.connect.s3.format.parquet.ParquetFormat",
+		"flush.size":            "10000",
+		"partitioner.class":     "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
+		"path.format":           "'year'=YYYY/'month'=MM/'day'=dd",
+		"partition.duration.ms": "86400000",
+		"timezone":              "UTC",
+		"locale":                "en-US",
+		"timestamp.extractor":   "RecordField",
+		"timestamp.field":       "arrival_date",
+		"topics.dir":            "topics",
+	}
+	for k, v := range extra {
+		if v == "" {
+			delete(cfg, k)
+			continue
+		}
+		cfg[k] = v
+	}
+	return cfg
+}
+
+// startRegistry runs the built-in registry over the real Kafka for the test.
+func startRegistry(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := registry.Start(ctx, registry.ServerConfig{
+		Brokers: env.KafkaBrokers,
+		Topic:   fmt.Sprintf("_schemas-%d", time.Now().UnixNano()),
+		Addr:    "127.0.0.1:0",
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		srv.Close()
+	})
+	return srv.URL()
+}
+
+// loadBookings produces the first limit bookings (all when 0) to topic.
+func loadBookings(t *testing.T, ctx context.Context, topic, registryURL string, limit int) loader.Result {
+	t.Helper()
+	client, err := registry.NewClient([]string{registryURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := bookings.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	res, err := loader.Load(ctx, loader.Config{
+		Brokers:  env.KafkaBrokers,
+		Topic:    topic,
+		Registry: client,
+		Limit:    limit,
+	}, src)
+	if err != nil {
+		t.Fatalf("load bookings: %v", err)
+	}
+	return res
+}
+
+// waitCommitted polls until group has committed the end offset of every
+// partition of topic.
+func waitCommitted(t *testing.T, group, topic string, timeout time.Duration) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(env.KafkaBrokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ends, err1 := adm.ListEndOffsets(ctx, topic)
+		committed, err2 := adm.FetchOffsets(ctx, group)
+		cancel()
+		if err1 == nil && err2 == nil {
+			done := true
+			var b strings.Builder
+			ends.Each(func(o kadm.ListedOffset) {
+				c, _ := committed.Lookup(topic, o.Partition)
+				fmt.Fprintf(&b, " p%d=%d/%d", o.Partition, c.At, o.Offset)
+				if o.Offset > 0 && c.At != o.Offset {
+					done = false
+				}
+			})
+			last = b.String()
+			if done {
+				return
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("group %s did not commit the end of %s within %v:%s", group, topic, timeout, last)
+}
+
+// verifyBucket runs the sink oracle and fails the test on any gap or
+// duplicate.
+func verifyBucket(t *testing.T, topic, bucket string) *verify.Report {
+	t.Helper()
+	format, err := storage.NewFormat("parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := verify.Run(ctx, verify.Source{Brokers: env.KafkaBrokers, Topic: topic},
+		verify.Sink{Store: s3.NewStore(minioClient(t), bucket), TopicsDir: "topics", Format: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	verify.Print(&b, rep)
+	t.Log("\n" + b.String())
+	if !rep.OK() {
+		t.Fatalf("sink oracle failed:\n%s", b.String())
+	}
+	return rep
+}
+
+// newTopic creates a topic with n partitions.
+func newTopic(t *testing.T, n int32) string {
+	return services.NewTopic(t, env, n)
+}
+
+// newBucket creates an empty bucket.
+func newBucket(t *testing.T) string {
+	return services.NewBucket(t, env)
+}
+
+// loadBookingsFrom produces the bookings after the first skip rows.
+func loadBookingsFrom(t *testing.T, ctx context.Context, topic, registryURL string, skip int) loader.Result {
+	t.Helper()
+	src, err := bookings.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	all, err := io.ReadAll(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(all, []byte("\n"))
+	rest := append([][]byte{lines[0]}, lines[1+skip:]...)
+	client, err := registry.NewClient([]string{registryURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := loader.Load(ctx, loader.Config{
+		Brokers: env.KafkaBrokers, Topic: topic, Registry: client,
+	}, bytes.NewReader(bytes.Join(rest, nil)))
+	if err != nil {
+		t.Fatalf("load bookings after row %d: %v", skip, err)
+	}
+	return res
+}

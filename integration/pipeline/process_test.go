@@ -1,0 +1,146 @@
+//go:build integration
+
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// workerProc is a tributary worker running as a child process.
+type workerProc struct {
+	t     *testing.T
+	name  string
+	dir   string
+	args  []string
+	cmd   *exec.Cmd
+	log   *os.File
+	spool string
+}
+
+// startWorkerProc writes a worker config and a connector file under a fresh
+// directory and starts `tributary worker` on them.
+func startWorkerProc(t *testing.T, name, registryURL string, connector map[string]string) *workerProc {
+	t.Helper()
+	dir := t.TempDir()
+	spool := filepath.Join(dir, "spool")
+	workerYAML := fmt.Sprintf(`bootstrap.servers: %s
+schema.registry.url: %s
+registry.listener: ""
+offset.flush.interval.ms: 1000
+consumer.session.timeout.ms: 6000
+task.shutdown.graceful.timeout.ms: 10000
+spool.dir: %s
+log.level: info
+`, strings.Join(env.KafkaBrokers, ","), registryURL, spool)
+	var conn strings.Builder
+	conn.WriteString("name: crash\nconfig:\n")
+	keys := make([]string, 0, len(connector))
+	for k := range connector {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&conn, "  %s: %q\n", k, connector[k])
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "worker.yaml"), []byte(workerYAML), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "connector.yaml"), []byte(conn.String()), 0o600))
+	p := &workerProc{t: t, name: name, dir: dir, spool: spool,
+		args: []string{"worker", "--config", filepath.Join(dir, "worker.yaml"),
+			filepath.Join(dir, "connector.yaml")}}
+	p.start()
+	t.Cleanup(func() {
+		if p.cmd != nil && p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Signal(syscall.SIGCONT)
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(p.log.Name())
+			t.Logf("%s log (last 4000 bytes):\n%s", name, tail(b, 4000))
+		}
+	})
+	return p
+}
+
+func (p *workerProc) start() {
+	p.t.Helper()
+	if p.log == nil {
+		f, err := os.Create(filepath.Join(p.dir, "worker.log"))
+		must(p.t, err)
+		p.log = f
+	}
+	p.cmd = exec.Command(tributaryBinary(p.t), p.args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	must(p.t, p.cmd.Start())
+}
+
+// kill sends SIGKILL and reaps the process.
+func (p *workerProc) kill() {
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *workerProc) stop() {
+	p.t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			p.t.Errorf("%s exited after SIGTERM: %v", p.name, err)
+		}
+	case <-time.After(60 * time.Second):
+		p.kill()
+		p.t.Errorf("%s did not stop within 60s of SIGTERM", p.name)
+	}
+}
+
+func (p *workerProc) signal(sig syscall.Signal) { must(p.t, p.cmd.Process.Signal(sig)) }
+
+// logText returns what the worker logged so far.
+func (p *workerProc) logText() string {
+	b, _ := os.ReadFile(p.log.Name())
+	return string(b)
+}
+
+// hasOpenFile reports whether the worker is writing a file into its spool.
+func (p *workerProc) hasOpenFile() bool {
+	matches, _ := filepath.Glob(filepath.Join(p.spool, "*", "file-*"))
+	return len(matches) > 0
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
