@@ -54,7 +54,10 @@ func TestCrashRecovery(t *testing.T) {
 			defer cancel()
 			topic, bucket := newTopic(t, mode.partitions), newBucket(t)
 			regURL := startRegistry(t)
-			w := startWorkerProc(t, "worker", regURL, sinkConfig(topic, bucket, mode.config))
+			// Kafka commits lag the bucket by up to 5s, so a kill right
+			// after a segment is committed leaves the bucket ahead of Kafka.
+			w := startWorkerProcCommitting(t, "worker", regURL,
+				sinkConfig(topic, bucket, mode.config), 5*time.Second)
 
 			loaded := make(chan error, 1)
 			go func() {
@@ -69,10 +72,21 @@ func TestCrashRecovery(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(seed), 1))
 			t.Logf("kill schedule seed %d", seed)
 			for i := range 5 {
-				wait := time.Duration(500+rng.IntN(3500)) * time.Millisecond
-				time.Sleep(wait)
-				w.kill()
-				t.Logf("kill %d after %v (open file: %v)", i+1, wait, w.hasOpenFile())
+				if i%2 == 1 {
+					// Right after a segment's objects are complete, before
+					// its offset reaches Kafka.
+					n := strings.Count(w.logText(), "segment committed")
+					eventually(t, time.Minute, "a segment to be committed", func() bool {
+						return strings.Count(w.logText(), "segment committed") > n
+					})
+					w.kill()
+					t.Logf("kill %d right after a segment was committed", i+1)
+				} else {
+					wait := time.Duration(500+rng.IntN(3500)) * time.Millisecond
+					time.Sleep(wait)
+					w.kill()
+					t.Logf("kill %d after %v (open file: %v)", i+1, wait, w.hasOpenFile())
+				}
 				w.start()
 			}
 			if err := <-loaded; err != nil {
@@ -81,8 +95,12 @@ func TestCrashRecovery(t *testing.T) {
 			waitCommitted(t, "connect-crash", topic, 10*time.Minute)
 			w.stop()
 			verifyBucket(t, topic, bucket)
-			if n := strings.Count(w.logText(), "partition recovered from plan"); n == 0 {
-				t.Logf("no restart found a pending plan (kills landed between segments)")
+			// The kills after a committed segment must have sent at least
+			// one restart through recovery from the bucket.
+			n := strings.Count(w.logText(), "partition recovered from plan")
+			t.Logf("%d partition recoveries resumed from a plan in the bucket", n)
+			if n == 0 {
+				t.Errorf("no restart recovered its position from the bucket")
 			}
 		})
 	}
@@ -126,6 +144,14 @@ func TestZombieWorker(t *testing.T) {
 			strings.Contains(log, "partitions released")
 	})
 	time.Sleep(5 * time.Second) // give a misbehaving zombie time to write
+	for _, line := range strings.Split(a.logText(), "\n") {
+		for _, what := range []string{"adopting", "membership lost", "commit failed", "released"} {
+			if strings.Contains(line, what) {
+				t.Logf("zombie: %s", line)
+				break
+			}
+		}
+	}
 	after := snapshot(t, bucket)
 	for key, sum := range before {
 		if after[key] != sum {

@@ -28,18 +28,25 @@ type workerProc struct {
 // startWorkerProc writes a worker config and a connector file under a fresh
 // directory and starts `tributary worker` on them.
 func startWorkerProc(t *testing.T, name, registryURL string, connector map[string]string) *workerProc {
+	return startWorkerProcCommitting(t, name, registryURL, connector, time.Second)
+}
+
+// startWorkerProcCommitting is startWorkerProc with the worker's
+// offset.flush.interval.ms set to every.
+func startWorkerProcCommitting(t *testing.T, name, registryURL string, connector map[string]string,
+	every time.Duration) *workerProc {
 	t.Helper()
 	dir := t.TempDir()
 	spool := filepath.Join(dir, "spool")
 	workerYAML := fmt.Sprintf(`bootstrap.servers: %s
 schema.registry.url: %s
 registry.listener: ""
-offset.flush.interval.ms: 1000
+offset.flush.interval.ms: %d
 consumer.session.timeout.ms: 6000
 task.shutdown.graceful.timeout.ms: 10000
 spool.dir: %s
 log.level: info
-`, strings.Join(env.KafkaBrokers, ","), registryURL, spool)
+`, strings.Join(env.KafkaBrokers, ","), registryURL, every.Milliseconds(), spool)
 	var conn strings.Builder
 	conn.WriteString("name: crash\nconfig:\n")
 	keys := make([]string, 0, len(connector))
