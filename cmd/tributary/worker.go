@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,6 +22,7 @@ import (
 func newWorkerCmd() *cobra.Command {
 	v := viper.New()
 	var check bool
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "worker [connector files...]",
 		Short: "Run connectors declared in YAML or JSON files",
@@ -37,12 +39,25 @@ validated before any starts; all problems are reported at once.`,
 				return err
 			}
 			wc.ConnectorFiles = append(wc.ConnectorFiles, args...)
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return runWorker(cmd.Context(), wc, check)
 		},
 	}
 	config.AddFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&check, "check-config", false,
 		"validate the worker and connector configs, then exit")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
 	return cmd
 }
 

@@ -107,7 +107,18 @@ func OpenStore(ctx context.Context, config map[string]string) (storage.Store, er
 	if v, err := strconv.Atoi(config[KeyPartSize]); err == nil {
 		partSize = uint64(v)
 	}
-	return &Store{client: client, bucket: config[KeyBucket], partSize: partSize}, nil
+	store := &Store{client: client, bucket: config[KeyBucket], partSize: partSize}
+	// A missing bucket is a config mistake, not an outage: say so once,
+	// instead of retrying every listing.
+	ok, err := client.BucketExists(ctx, store.bucket)
+	if err != nil {
+		return nil, store.classify("check bucket", "", err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("bucket %s does not exist at %s: create it first (%s)",
+			store.bucket, host, KeyBucket)
+	}
+	return store, nil
 }
 
 // Store is a storage.Store over one bucket.

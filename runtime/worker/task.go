@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 
@@ -154,23 +155,16 @@ func (t *task) handle(ctx context.Context, fetches kgo.Fetches) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 
-	t.batch = t.batch[:0]
-	var err error
-	fetches.EachRecord(func(kr *kgo.Record) {
-		if err != nil {
-			return
+	krs := fetches.Records()
+	n := 0
+	for _, kr := range krs {
+		if t.assigned[connectors.TopicPartition{Topic: kr.Topic, Partition: kr.Partition}] {
+			krs[n] = kr // keep: not revoked while the batch was in flight
+			n++
 		}
-		tp := connectors.TopicPartition{Topic: kr.Topic, Partition: kr.Partition}
-		if !t.assigned[tp] {
-			return // revoked while the batch was in flight
-		}
-		var r *connectors.Record
-		r, err = t.convert(ctx, kr)
-		if r != nil {
-			t.batch = append(t.batch, r)
-		}
-	})
-	if err != nil {
+	}
+	krs = krs[:n]
+	if err := t.decodeAll(ctx, krs); err != nil {
 		return err
 	}
 	if len(t.batch) > 0 {
@@ -186,6 +180,40 @@ func (t *task) handle(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	return nil
 }
+
+// decodeAll converts a batch into t.batch, in order. Decoding is
+// independent per record and the heaviest step of the loop, so the batch is
+// split across the cores; the first error by position wins, as it would
+// decoding one by one.
+func (t *task) decodeAll(ctx context.Context, krs []*kgo.Record) error {
+	out := make([]*connectors.Record, len(krs))
+	errs := make([]error, len(krs))
+	workers := min(runtime.GOMAXPROCS(0), (len(krs)+decodeChunk-1)/decodeChunk)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(krs); i += workers {
+				out[i], errs[i] = t.convert(ctx, krs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	t.batch = t.batch[:0]
+	for i, r := range out {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if r != nil {
+			t.batch = append(t.batch, r)
+		}
+	}
+	return nil
+}
+
+// decodeChunk is the fewest records worth a decoding goroutine.
+const decodeChunk = 256
 
 // flushTick is how often PreCommit runs: every commit interval, and at least
 // every second when the sink rotates on the wall clock.
