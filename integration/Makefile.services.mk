@@ -29,4 +29,4 @@ test-integration: services-install
 	@set -e; trap '$(SERVICES) stop' EXIT; \
 	$(SERVICES) start; \
 	eval "$$($(SERVICES) env)"; \
-	go test -tags integration -p 1 -count=1 $(INTEGRATION_PKGS)
+	go test -tags integration -p 1 -count=1 -timeout 45m $(INTEGRATION_PKGS)
