@@ -243,21 +243,10 @@ func waitForSink(ctx context.Context, w *worker.Worker, brokers []string, group,
 				return fmt.Errorf("task %d failed: %s", ts.ID, ts.Trace)
 			}
 		}
-		ends, err := adm.ListEndOffsets(ctx, topic)
+		done, _, err := verify.CaughtUp(ctx, adm, group, topic)
 		if err != nil {
-			continue
+			continue // the broker may be busy; try again
 		}
-		committed, err := adm.FetchOffsets(ctx, group)
-		if err != nil {
-			continue
-		}
-		done := true
-		ends.Each(func(o kadm.ListedOffset) {
-			c, _ := committed.Lookup(topic, o.Partition)
-			if o.Offset > 0 && c.At < o.Offset {
-				done = false
-			}
-		})
 		if done {
 			return nil
 		}

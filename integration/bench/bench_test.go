@@ -20,6 +20,7 @@ import (
 	"github.com/tributary-io/tributary/integration/services"
 	"github.com/tributary-io/tributary/internal/bookings"
 	"github.com/tributary-io/tributary/internal/loader"
+	"github.com/tributary-io/tributary/internal/verify"
 	"github.com/tributary-io/tributary/schemas/registry"
 )
 
@@ -129,18 +130,10 @@ func waitCommitted(b *testing.B, env services.Env, group, topic string, timeout 
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ends, err1 := adm.ListEndOffsets(ctx, topic)
-		committed, err2 := adm.FetchOffsets(ctx, group)
+		done, _, err := verify.CaughtUp(ctx, adm, group, topic)
 		cancel()
-		if err1 == nil && err2 == nil {
-			done := true
-			ends.Each(func(o kadm.ListedOffset) {
-				c, _ := committed.Lookup(topic, o.Partition)
-				done = done && (o.Offset == 0 || c.At == o.Offset)
-			})
-			if done {
-				return
-			}
+		if err == nil && done {
+			return
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

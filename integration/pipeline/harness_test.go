@@ -162,27 +162,17 @@ func waitCommitted(t *testing.T, group, topic string, timeout time.Duration) {
 	var last string
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ends, err1 := adm.ListEndOffsets(ctx, topic)
-		committed, err2 := adm.FetchOffsets(ctx, group)
+		done, progress, err := verify.CaughtUp(ctx, adm, group, topic)
 		cancel()
-		if err1 == nil && err2 == nil {
-			done := true
-			var b strings.Builder
-			ends.Each(func(o kadm.ListedOffset) {
-				c, _ := committed.Lookup(topic, o.Partition)
-				fmt.Fprintf(&b, " p%d=%d/%d", o.Partition, c.At, o.Offset)
-				if o.Offset > 0 && c.At != o.Offset {
-					done = false
-				}
-			})
-			last = b.String()
+		if err == nil {
+			last = progress
 			if done {
 				return
 			}
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	t.Fatalf("group %s did not commit the end of %s within %v:%s", group, topic, timeout, last)
+	t.Fatalf("group %s did not commit the end of %s within %v: %s", group, topic, timeout, last)
 }
 
 // verifyBucket runs the sink oracle and fails the test on any gap or

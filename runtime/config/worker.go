@@ -148,7 +148,7 @@ func DefaultWorker() *Worker {
 		ConsumerMaxPollRecords:        10_000,
 		LogLevel:                      "info",
 		LogFormat:                     "text",
-		SpoolDir:                      filepath.Join(os.TempDir(), "tributary"),
+		SpoolDir:                      filepath.Join(os.TempDir(), "tributary-spool"),
 	}
 }
 
