@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +47,16 @@ type Worker struct {
 	LogLevel                      string   `mapstructure:"log.level"`
 	LogFormat                     string   `mapstructure:"log.format"`
 	SpoolDir                      string   `mapstructure:"spool.dir"`
+	ConfigStorageFile             string   `mapstructure:"config.storage.file.filename"`
+	ConfigProviders               []string `mapstructure:"config.providers"`
+	FileProviderAllowedPaths      []string `mapstructure:"config.providers.file.param.allowed.paths"`
+	EnvProviderAllowlist          string   `mapstructure:"config.providers.env.param.allowlist.pattern"`
+	RESTTLSCertFile               string   `mapstructure:"rest.tls.cert.file"`
+	RESTTLSKeyFile                string   `mapstructure:"rest.tls.key.file"`
+	RESTTLSClientCAFile           string   `mapstructure:"rest.tls.client.ca.file"`
+	RESTBasicUsername             string   `mapstructure:"rest.auth.basic.username"`
+	RESTBasicPassword             string   `mapstructure:"rest.auth.basic.password"`
+	RESTBearerToken               string   `mapstructure:"rest.auth.bearer.token"`
 
 	// Source is the worker config file read, or "" when there was none.
 	Source string `mapstructure:"-"`
@@ -62,22 +73,32 @@ type origin struct {
 
 // workerUsage explains each worker key; it is the help text of the flags.
 var workerUsage = map[string]string{
-	"bootstrap.servers":                 "Kafka brokers, host:port, as a list or comma-separated",
-	"group.id":                          "consumer group of the workers of one cluster",
-	"listeners":                         "REST API listener, http://host:port or host:port",
-	"offset.flush.interval.ms":          "how often tasks commit what is durable (PreCommit)",
-	"task.shutdown.graceful.timeout.ms": "how long tasks may take to stop before being abandoned",
-	"connectors.dir":                    "directory of connector files (*.yaml, *.yml, *.json)",
-	"connectors.files":                  "connector files, in addition to connectors.dir",
-	"schema.registry.url":               "Schema Registry URLs; empty uses the built-in registry",
-	"registry.listener":                 "address the built-in registry serves; empty disables it",
-	"registry.topic":                    "topic the built-in registry stores schemas in",
-	"consumer.session.timeout.ms":       "Kafka consumer group session timeout",
-	"consumer.max.poll.records":         "most records handed to a task in one Put",
-	"metrics.listener":                  "Prometheus /metrics address; empty disables it",
-	"log.level":                         "debug, info, warn or error",
-	"log.format":                        "text or json",
-	"spool.dir":                         "local directory where sinks buffer files before upload",
+	"bootstrap.servers":                            "Kafka brokers, host:port, as a list or comma-separated",
+	"group.id":                                     "consumer group of the workers of one cluster",
+	"listeners":                                    "REST API listener, http://host:port or host:port",
+	"offset.flush.interval.ms":                     "how often tasks commit what is durable (PreCommit)",
+	"task.shutdown.graceful.timeout.ms":            "how long tasks may take to stop before being abandoned",
+	"connectors.dir":                               "directory of connector files (*.yaml, *.yml, *.json)",
+	"connectors.files":                             "connector files, in addition to connectors.dir",
+	"schema.registry.url":                          "Schema Registry URLs; empty uses the built-in registry",
+	"registry.listener":                            "address the built-in registry serves; empty disables it",
+	"registry.topic":                               "topic the built-in registry stores schemas in",
+	"consumer.session.timeout.ms":                  "Kafka consumer group session timeout",
+	"consumer.max.poll.records":                    "most records handed to a task in one Put",
+	"metrics.listener":                             "Prometheus /metrics address; empty disables it",
+	"log.level":                                    "debug, info, warn or error",
+	"log.format":                                   "text or json",
+	"spool.dir":                                    "local directory where sinks buffer files before upload",
+	"config.storage.file.filename":                 "file where connectors created through the REST API are kept",
+	"config.providers":                             "config providers connector configs may reference: env, file",
+	"config.providers.file.param.allowed.paths":    "directories ${file:path:key} may read under",
+	"config.providers.env.param.allowlist.pattern": "regexp the names ${env:NAME} may use must match",
+	"rest.tls.cert.file":                           "PEM certificate of the REST API; requires an https:// listener",
+	"rest.tls.key.file":                            "PEM private key of the REST API",
+	"rest.tls.client.ca.file":                      "PEM CAs whose client certificates the REST API requires (mTLS)",
+	"rest.auth.basic.username":                     "user the REST API requires with HTTP basic auth",
+	"rest.auth.basic.password":                     "password of rest.auth.basic.username; ${env:...} or ${file:...}",
+	"rest.auth.bearer.token":                       "bearer token the REST API accepts; ${env:...} or ${file:...}",
 }
 
 // kafkaOnlyKeys explains Kafka Connect worker keys that have no meaning here.
@@ -90,7 +111,11 @@ var kafkaOnlyKeys = map[string]string{
 
 // pathKeys hold file paths; relative ones in the worker file are taken
 // relative to that file, so a config works from any directory.
-var pathKeys = map[string]bool{"connectors.dir": true, "connectors.files": true, "spool.dir": true}
+var pathKeys = map[string]bool{
+	"connectors.dir": true, "connectors.files": true, "spool.dir": true,
+	"config.storage.file.filename": true, "rest.tls.cert.file": true, "rest.tls.key.file": true,
+	"rest.tls.client.ca.file": true,
+}
 
 // workerField is one key of Worker and the index of its struct field.
 type workerField struct {
@@ -149,6 +174,8 @@ func DefaultWorker() *Worker {
 		LogLevel:                      "info",
 		LogFormat:                     "text",
 		SpoolDir:                      filepath.Join(os.TempDir(), "tributary-spool"),
+		ConfigStorageFile:             filepath.Join(os.TempDir(), "tributary", "connectors.json"),
+		ConfigProviders:               []string{ProviderEnv},
 	}
 }
 
@@ -335,6 +362,10 @@ func (w *Worker) resolvePaths() {
 	}
 	w.ConnectorsDir = rel("connectors.dir", w.ConnectorsDir)
 	w.SpoolDir = rel("spool.dir", w.SpoolDir)
+	w.ConfigStorageFile = rel("config.storage.file.filename", w.ConfigStorageFile)
+	w.RESTTLSCertFile = rel("rest.tls.cert.file", w.RESTTLSCertFile)
+	w.RESTTLSKeyFile = rel("rest.tls.key.file", w.RESTTLSKeyFile)
+	w.RESTTLSClientCAFile = rel("rest.tls.client.ca.file", w.RESTTLSClientCAFile)
 	for i, p := range w.ConnectorFiles {
 		w.ConnectorFiles[i] = rel("connectors.files", p)
 	}
@@ -457,6 +488,7 @@ func (w *Worker) validate() []connectors.FieldError {
 	case 1:
 		_, msg := listenerAddr(w.Listeners[0])
 		check("listeners", msg)
+		w.validateREST(bad)
 	default:
 		bad("listeners", "only one listener is supported, got %d", len(w.Listeners))
 	}
@@ -480,6 +512,20 @@ func (w *Worker) validate() []connectors.FieldError {
 	check("log.format", oneOf("text", "json")(strings.ToLower(w.LogFormat)))
 	if w.SpoolDir == "" {
 		bad("spool.dir", "must not be empty")
+	}
+	if w.ConfigStorageFile == "" {
+		bad("config.storage.file.filename", "must not be empty")
+	}
+	for _, p := range w.ConfigProviders {
+		check("config.providers", oneOf(ProviderEnv, ProviderFile)(p))
+	}
+	for _, p := range w.FileProviderAllowedPaths {
+		if !filepath.IsAbs(p) {
+			bad("config.providers.file.param.allowed.paths", "%q is not an absolute path", p)
+		}
+	}
+	if _, err := regexp.Compile(w.EnvProviderAllowlist); err != nil {
+		bad("config.providers.env.param.allowlist.pattern", "%v", err)
 	}
 
 	// Two listeners on one address would fail at bind time with a less
@@ -518,14 +564,33 @@ func hostPort(s string, needHost bool) string {
 	return ""
 }
 
-// listenerAddr turns a listener (http://host:port or host:port) into its
-// address.
+// listenerAddr turns a listener (http://host:port, https://host:port or
+// host:port) into its address.
 func listenerAddr(l string) (string, string) {
-	addr := strings.TrimPrefix(l, "http://")
+	addr := strings.TrimPrefix(strings.TrimPrefix(l, "http://"), "https://")
 	if strings.Contains(addr, "://") {
-		return "", fmt.Sprintf("listener %q: only http:// is supported", l)
+		return "", fmt.Sprintf("listener %q: only http:// and https:// are supported", l)
 	}
 	return addr, hostPort(addr, false)
+}
+
+// RESTTLS reports whether the REST listener is https://.
+func (w *Worker) RESTTLS() bool {
+	return len(w.Listeners) == 1 && strings.HasPrefix(w.Listeners[0], "https://")
+}
+
+// validateREST checks the REST API's TLS and authentication settings.
+func (w *Worker) validateREST(bad func(key, format string, args ...any)) {
+	tls := w.RESTTLS()
+	switch {
+	case tls && (w.RESTTLSCertFile == "" || w.RESTTLSKeyFile == ""):
+		bad("listeners", "an https:// listener needs rest.tls.cert.file and rest.tls.key.file")
+	case !tls && (w.RESTTLSCertFile != "" || w.RESTTLSKeyFile != "" || w.RESTTLSClientCAFile != ""):
+		bad("rest.tls.cert.file", "TLS settings need an https:// listener")
+	}
+	if (w.RESTBasicUsername == "") != (w.RESTBasicPassword == "") {
+		bad("rest.auth.basic.username", "set both rest.auth.basic.username and rest.auth.basic.password")
+	}
 }
 
 func atLeast(n, lowest int64) string {
