@@ -102,6 +102,7 @@ func (t *task) runLoop(ctx context.Context) (err error) {
 
 	t.lastFlush = time.Now()
 	for {
+		t.syncPause(cl)
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
 		fetches := cl.PollRecords(pollCtx, t.w.opts.MaxPollRecords)
 		cancel()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/runtime/store"
 	"github.com/tributary-io/tributary/schemas"
 )
 
@@ -43,8 +46,20 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// SpoolDir is where sinks buffer files; passed to tasks as spool.dir.
 	SpoolDir string
-	// KafkaOpts are added to every consumer's options.
+	// KafkaOpts are added to every consumer's and admin client's options.
 	KafkaOpts []kgo.Opt
+	// WorkerID is the worker_id statuses report, the REST API's
+	// host:port (default "standalone").
+	WorkerID string
+	// Store keeps the connectors and their target states (default: in
+	// memory, forgotten at exit).
+	Store store.ConfigStore
+	// Providers resolves ${provider:...} references when tasks start
+	// (default: the env provider only).
+	Providers *config.Providers
+	// Secrets collects the secret values the worker sees, so that logs and
+	// responses can redact them (default: a set of the worker's own).
+	Secrets *config.Secrets
 }
 
 func (o *Options) defaults() {
@@ -63,58 +78,92 @@ func (o *Options) defaults() {
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 5 * time.Second
 	}
+	if o.WorkerID == "" {
+		o.WorkerID = "standalone"
+	}
+	if o.Store == nil {
+		o.Store = store.NewMemory()
+	}
+	if o.Providers == nil {
+		o.Providers = &config.Providers{Enabled: []string{config.ProviderEnv}}
+	}
+	if o.Secrets == nil {
+		o.Secrets = &config.Secrets{}
+	}
 }
 
-// Worker hosts connectors. Its methods are safe for concurrent use.
+// Worker hosts connectors: it keeps each one in its target state, writes
+// every change to its ConfigStore before acting on it, and runs the tasks.
+// Its methods are safe for concurrent use.
+//
+// Lock order: Worker.mu, then a task's locks. Lifecycle changes hold mu
+// while tasks stop, so changes to connectors apply one at a time.
 type Worker struct {
 	opts Options
 	log  *slog.Logger
 
 	mu         sync.Mutex
 	connectors map[string]*connector
+	closed     bool
+
+	// bg tracks the restarts that run after their request was answered.
+	bg sync.WaitGroup
 }
 
-// New returns a worker; it runs nothing until Start.
+// New returns a worker; it runs nothing until connectors are started,
+// created or restored.
 func New(opts Options) *Worker {
 	opts.defaults()
 	return &Worker{opts: opts, log: opts.Logger, connectors: make(map[string]*connector)}
 }
 
-// connector is one running connector and its tasks.
-type connector struct {
-	name   string
-	config map[string]string
-	common Common
-	cancel context.CancelFunc
-	tasks  []*task
-	done   chan struct{}
-}
+// Secrets returns the worker's set of secret values, for redaction.
+func (w *Worker) Secrets() *config.Secrets { return w.opts.Secrets }
 
-// Validate checks a connector config the way Start would and returns a
+// WorkerID returns the worker_id statuses report.
+func (w *Worker) WorkerID() string { return w.opts.WorkerID }
+
+// Validate checks a connector config the way Create would and returns a
 // *connectors.ConfigError listing every problem, or nil.
-func (w *Worker) Validate(name string, config map[string]string) error {
-	_, _, err := w.validate(name, config)
+func (w *Worker) Validate(name string, cfg map[string]string) error {
+	_, _, err := w.validate(name, cfg)
 	return err
 }
 
-func (w *Worker) validate(name string, config map[string]string) (Common, connectors.SinkConnector, error) {
-	common, errs := ParseCommon(name, config)
+// ValidateFields checks a connector config and returns every problem as a
+// field error: the keys every sink shares, the connector's own keys and
+// the config provider references, each resolved and then forgotten.
+func (w *Worker) ValidateFields(name string, cfg map[string]string) []connectors.FieldError {
+	common, errs := ParseCommon(name, cfg)
 	plugin := w.opts.Plugins[common.Class]
 	if plugin == nil && common.Class != "" {
 		errs = append(errs, connectors.FieldError{Key: KeyConnectorClass,
-			Message: fmt.Sprintf("no connector named %q; known: %v", common.Class, w.pluginNames())})
+			Message: fmt.Sprintf("no connector named %q; known: %v", common.Class, w.Plugins())})
 	}
-	if plugin != nil {
-		errs = append(errs, plugin.Validate(config)...)
+	refs := w.opts.Providers.Check(cfg)
+	errs = append(errs, refs...)
+	if plugin != nil && len(refs) == 0 {
+		resolved, _ := w.opts.Providers.Resolve(cfg)
+		w.opts.Secrets.Add(cfg, resolved)
+		errs = append(errs, plugin.Validate(resolved)...)
 	}
-	if len(errs) > 0 {
-		return common, nil, &connectors.ConfigError{Source: "connector " + name, Errors: errs}
+	for i := range errs {
+		errs[i].Message = w.opts.Secrets.Redact(errs[i].Message)
 	}
-	return common, plugin, nil
+	return errs
 }
 
-func (w *Worker) pluginNames() []string {
-	var names []string
+func (w *Worker) validate(name string, cfg map[string]string) (Common, connectors.SinkConnector, error) {
+	if errs := w.ValidateFields(name, cfg); len(errs) > 0 {
+		return Common{}, nil, &connectors.ConfigError{Source: "connector " + name, Errors: errs}
+	}
+	common, _ := ParseCommon(name, cfg)
+	return common, w.opts.Plugins[common.Class], nil
+}
+
+// Plugins lists the connector.class values the worker knows, sorted.
+func (w *Worker) Plugins() []string {
+	names := make([]string, 0, len(w.opts.Plugins))
 	for n := range w.opts.Plugins {
 		names = append(names, n)
 	}
@@ -122,101 +171,224 @@ func (w *Worker) pluginNames() []string {
 	return names
 }
 
-// Start validates the config and starts the connector's tasks. It returns
-// once the tasks are launched; their failures show in Status. ctx bounds the
-// tasks' lifetime as well as Start itself.
-func (w *Worker) Start(ctx context.Context, name string, config map[string]string) error {
-	common, plugin, err := w.validate(name, config)
+// Start creates a connector that no file owns, in the RUNNING state, and
+// starts its tasks. It returns once the tasks are launched; their failures
+// show in Status. ctx bounds the tasks' lifetime as well as Start itself.
+func (w *Worker) Start(ctx context.Context, name string, cfg map[string]string) error {
+	return w.create(ctx, store.Connector{Name: name, Config: cfg, Target: store.TargetStarted})
+}
+
+// Create creates a connector in target state (store.TargetStarted,
+// TargetPaused or TargetStopped) and persists it. owner is the pipelines
+// file that declares it, or "" for the REST API. The tasks outlive ctx;
+// Close or Delete stops them. An invalid config yields a
+// *connectors.ConfigError, a taken name ErrExists.
+func (w *Worker) Create(ctx context.Context, name string, cfg map[string]string,
+	target, owner string,
+) error {
+	sc := store.Connector{Name: name, Config: cfg, Target: target, Owner: owner}
+	return w.create(context.WithoutCancel(ctx), sc)
+}
+
+func (w *Worker) create(ctx context.Context, sc store.Connector) error {
+	common, plugin, err := w.validate(sc.Name, sc.Config)
 	if err != nil {
 		return err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, ok := w.connectors[name]; ok {
-		return fmt.Errorf("connector %s: %w", name, ErrExists)
+	if w.closed {
+		return ErrClosed
 	}
-	dec, err := w.opts.NewDecoder(config)
-	if err != nil {
-		return fmt.Errorf("connector %s: value converter: %w", name, err)
+	if _, ok := w.connectors[sc.Name]; ok {
+		return fmt.Errorf("connector %s: %w", sc.Name, ErrExists)
 	}
-
-	cctx, cancel := context.WithCancel(ctx)
-	c := &connector{name: name, config: config, common: common, cancel: cancel,
-		done: make(chan struct{})}
-	var wg sync.WaitGroup
-	for i, tcfg := range plugin.TaskConfigs(config, common.TasksMax) {
-		tcfg = withSpool(tcfg, w.opts.SpoolDir)
-		t := newTask(w, c, i, plugin.NewTask(), tcfg, dec)
-		c.tasks = append(c.tasks, t)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t.run(cctx)
-		}()
+	if err := w.opts.Store.Put(ctx, sc.Clone()); err != nil {
+		return fmt.Errorf("connector %s: %w", sc.Name, err)
 	}
-	go func() {
-		wg.Wait()
-		close(c.done)
-	}()
-	w.connectors[name] = c
-	w.log.Info("connector started", "connector", name, "class", common.Class,
-		"tasks", len(c.tasks))
+	c := newConnector(sc, common, plugin)
+	w.connectors[sc.Name] = c
+	w.log.Info("connector created", "connector", sc.Name, "class", common.Class,
+		"target_state", sc.Target, "owner", sc.Owner)
+	w.apply(ctx, c)
 	return nil
 }
 
-func withSpool(cfg map[string]string, dir string) map[string]string {
-	if dir == "" {
-		return cfg
-	}
-	out := make(map[string]string, len(cfg)+1)
-	for k, v := range cfg {
-		out[k] = v
-	}
-	if _, ok := out["spool.dir"]; !ok {
-		out["spool.dir"] = dir
-	}
-	return out
-}
-
-// Stop stops a connector's tasks gracefully and forgets the connector.
-func (w *Worker) Stop(ctx context.Context, name string) error {
+// PutConfig creates the connector, RUNNING, or replaces its config and
+// restarts its tasks in their target state. by is the caller: "" for the
+// REST API, which may not change a connector a file owns (*OwnedError), or
+// the file that declares it. created reports whether the connector is new.
+func (w *Worker) PutConfig(ctx context.Context, name string, cfg map[string]string,
+	by string,
+) (created bool, err error) {
+	ctx = context.WithoutCancel(ctx)
 	w.mu.Lock()
 	c, ok := w.connectors[name]
-	delete(w.connectors, name)
 	w.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("connector %s: %w", name, ErrNotFound)
+		err := w.create(ctx, store.Connector{Name: name, Config: cfg,
+			Target: store.TargetStarted, Owner: by})
+		if errors.Is(err, ErrExists) {
+			return w.PutConfig(ctx, name, cfg, by) // created meanwhile
+		}
+		return err == nil, err
 	}
-	c.cancel()
-	select {
-	case <-c.done:
-	case <-ctx.Done():
-		return ctx.Err()
+	cfg = config.Unmask(cfg, c.config)
+	common, plugin, err := w.validate(name, cfg)
+	if err != nil {
+		return false, err
 	}
-	w.log.Info("connector stopped", "connector", name)
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, ok = w.connectors[name]
+	if !ok {
+		return false, fmt.Errorf("connector %s: %w", name, ErrNotFound)
+	}
+	if err := c.ownedBy(by); err != nil {
+		return false, err
+	}
+	sc := c.stored()
+	sc.Config, sc.Owner = cfg, by
+	if err := w.opts.Store.Put(ctx, sc); err != nil {
+		return false, fmt.Errorf("connector %s: %w", name, err)
+	}
+	w.stopTasks(ctx, c)
+	c.config, c.common, c.plugin, c.owner, c.failure = maps.Clone(cfg), common, plugin, by, ""
+	w.log.Info("connector reconfigured", "connector", name, "owner", by)
+	w.apply(ctx, c)
+	return false, nil
+}
+
+// Delete stops a connector's tasks and removes it from the store. by is as
+// for PutConfig.
+func (w *Worker) Delete(ctx context.Context, name, by string) error {
+	ctx = context.WithoutCancel(ctx)
+	return w.change(name, func(c *connector) error { return w.delete(ctx, c, by) })
+}
+
+// change runs f on the connector called name, with mu held.
+func (w *Worker) change(name string, f func(*connector) error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, err := w.lookup(name)
+	if err != nil {
+		return err
+	}
+	return f(c)
+}
+
+func (w *Worker) delete(ctx context.Context, c *connector, by string) error {
+	name := c.name
+	if err := c.ownedBy(by); err != nil {
+		return err
+	}
+	if err := w.opts.Store.Delete(ctx, name); err != nil {
+		return fmt.Errorf("connector %s: %w", name, err)
+	}
+	w.stopTasks(ctx, c)
+	delete(w.connectors, name)
+	w.log.Info("connector deleted", "connector", name)
 	return nil
 }
 
-// Close stops every connector.
+// Pause sets the target state PAUSED: the tasks stay assigned to their
+// partitions but stop fetching. It returns without waiting for them.
+func (w *Worker) Pause(ctx context.Context, name string) error {
+	return w.setTarget(ctx, name, store.TargetPaused)
+}
+
+// Resume sets the target state STARTED, from PAUSED or STOPPED.
+func (w *Worker) Resume(ctx context.Context, name string) error {
+	return w.setTarget(ctx, name, store.TargetStarted)
+}
+
+// Stop sets the target state STOPPED: the tasks commit what is durable and
+// shut down, leaving the consumer group empty, and the connector stays
+// defined. It returns once the tasks have stopped or ctx is done.
+func (w *Worker) Stop(ctx context.Context, name string) error {
+	return w.setTarget(ctx, name, store.TargetStopped)
+}
+
+func (w *Worker) setTarget(ctx context.Context, name, target string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, err := w.lookup(name)
+	if err != nil {
+		return err
+	}
+	if c.target == target {
+		return nil
+	}
+	sc := c.stored()
+	sc.Target = target
+	if err := w.opts.Store.Put(ctx, sc); err != nil {
+		return fmt.Errorf("connector %s: %w", name, err)
+	}
+	c.target = target
+	w.log.Info("connector target state changed", "connector", name, "target_state", target)
+	w.apply(context.WithoutCancel(ctx), c)
+	return nil
+}
+
+// Restore creates the connectors of the store in their target states, as
+// a restarted worker does. A connector that cannot start is kept, FAILED,
+// with the reason in its status, and the others start anyway.
+func (w *Worker) Restore(ctx context.Context) error {
+	stored, err := w.opts.Store.Connectors(ctx)
+	if err != nil {
+		return fmt.Errorf("restore connectors: %w", err)
+	}
+	ctx = context.WithoutCancel(ctx)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, sc := range stored {
+		if _, ok := w.connectors[sc.Name]; ok {
+			continue
+		}
+		common, plugin, verr := w.validate(sc.Name, sc.Config)
+		c := newConnector(sc, common, plugin)
+		w.connectors[sc.Name] = c
+		if verr != nil {
+			c.failure = w.opts.Secrets.Redact(verr.Error())
+			w.log.Error("connector failed", "connector", sc.Name, "err", c.failure)
+			continue
+		}
+		w.log.Info("connector restored", "connector", sc.Name, "target_state", sc.Target,
+			"owner", sc.Owner)
+		w.apply(ctx, c)
+	}
+	return nil
+}
+
+// Close stops every connector's tasks, leaving the store as it is, so that
+// the next worker resumes them.
 func (w *Worker) Close(ctx context.Context) error {
 	w.mu.Lock()
-	var names []string
-	for n := range w.connectors {
-		names = append(names, n)
+	w.closed = true
+	var errs []error
+	for _, c := range w.connectors {
+		errs = append(errs, w.stopTasks(ctx, c))
 	}
 	w.mu.Unlock()
-	var errs []error
-	for _, n := range names {
-		errs = append(errs, w.Stop(ctx, n))
-	}
+	w.bg.Wait()
 	return errors.Join(errs...)
 }
 
-// Connectors lists the running connectors' names.
+// lookup returns the connector called name. Call with mu held.
+func (w *Worker) lookup(name string) (*connector, error) {
+	c, ok := w.connectors[name]
+	if !ok {
+		return nil, fmt.Errorf("connector %s: %w", name, ErrNotFound)
+	}
+	return c, nil
+}
+
+// Connectors lists the connectors' names, sorted.
 func (w *Worker) Connectors() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var names []string
+	names := make([]string, 0, len(w.connectors))
 	for n := range w.connectors {
 		names = append(names, n)
 	}
@@ -224,18 +396,160 @@ func (w *Worker) Connectors() []string {
 	return names
 }
 
+// Info describes one connector as Kafka Connect's ConnectorInfo does. The
+// config is as submitted: references unresolved, secrets not yet masked.
+func (w *Worker) Info(name string) (Info, error) {
+	return read(w, name, func(c *connector) Info {
+		info := Info{Name: name, Config: maps.Clone(c.config), Type: TypeSink,
+			Owner: c.owner, Target: c.target, Tasks: []TaskID{}}
+		for i := range c.taskConfigs {
+			info.Tasks = append(info.Tasks, TaskID{Connector: name, Task: i})
+		}
+		return info
+	})
+}
+
+// read returns f of the connector called name, with mu held.
+func read[T any](w *Worker, name string, f func(*connector) T) (T, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, err := w.lookup(name)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return f(c), nil
+}
+
+// TaskConfigs returns the connector's task configs as generated from its
+// submitted config, references unresolved.
+func (w *Worker) TaskConfigs(name string) ([]map[string]string, error) {
+	return read(w, name, func(c *connector) []map[string]string {
+		out := make([]map[string]string, len(c.taskConfigs))
+		for i, tc := range c.taskConfigs {
+			out[i] = maps.Clone(tc)
+		}
+		return out
+	})
+}
+
 // Status reports a connector's state and its tasks' states.
 func (w *Worker) Status(name string) (ConnectorStatus, error) {
-	w.mu.Lock()
-	c, ok := w.connectors[name]
-	w.mu.Unlock()
-	if !ok {
-		return ConnectorStatus{}, fmt.Errorf("connector %s: %w", name, ErrNotFound)
+	return read(w, name, w.status)
+}
+
+// status builds c's status. Call with mu held.
+func (w *Worker) status(c *connector) ConnectorStatus {
+	st := ConnectorStatus{Name: c.name, State: StateRunning, WorkerID: w.opts.WorkerID,
+		Type: TypeSink, Tasks: []TaskStatus{}}
+	switch {
+	case c.failure != "":
+		st.State, st.Trace = StateFailed, c.failure
+	case c.target == store.TargetStopped:
+		st.State = StateStopped
+	case c.target == store.TargetPaused:
+		st.State = StatePaused
 	}
-	st := ConnectorStatus{Name: name, State: StateRunning}
-	for _, t := range c.tasks {
-		ts := t.status()
+	for _, tr := range c.tasks {
+		ts := tr.t.status()
+		ts.WorkerID = w.opts.WorkerID
+		ts.Trace = w.opts.Secrets.Redact(ts.Trace)
+		if tr.restarting {
+			ts.State = StateRestarting
+		}
 		st.Tasks = append(st.Tasks, ts)
 	}
+	return st
+}
+
+// Restart restarts a connector. With neither option it retries a
+// connector that FAILED to start and leaves running tasks alone, and
+// returns once done. includeTasks adds the tasks, onlyFailed limits the
+// restart to instances that FAILED; with either set, the restart runs after
+// Restart returns, and the status it returns shows what will restart as
+// RESTARTING.
+func (w *Worker) Restart(ctx context.Context, name string, includeTasks, onlyFailed bool) (ConnectorStatus, error) {
+	ctx = context.WithoutCancel(ctx)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, err := w.lookup(name)
+	if err != nil {
+		return ConnectorStatus{}, err
+	}
+	if !includeTasks && !onlyFailed {
+		if c.failure != "" {
+			w.restartConnector(ctx, c)
+		}
+		return w.status(c), nil
+	}
+
+	restartConn := c.failure != "" || !onlyFailed
+	var tasks []*taskRun
+	if includeTasks && !restartConn {
+		for _, tr := range c.tasks {
+			if !onlyFailed || tr.t.status().State == StateFailed {
+				tr.restarting = true
+				tasks = append(tasks, tr)
+			}
+		}
+	}
+	st := w.status(c)
+	if restartConn {
+		st.State = StateRestarting
+		for i := range st.Tasks {
+			if includeTasks && (!onlyFailed || st.Tasks[i].State == StateFailed) {
+				st.Tasks[i].State = StateRestarting
+			}
+		}
+	}
+	if !restartConn && len(tasks) == 0 {
+		return st, nil
+	}
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.closed || w.connectors[name] != c {
+			return
+		}
+		if restartConn && includeTasks {
+			w.restartConnector(ctx, c)
+			return
+		}
+		if restartConn {
+			c.failure = "" // tasks untouched: only the connector restarts
+			return
+		}
+		for _, tr := range tasks {
+			w.restartTask(ctx, c, tr.t.id)
+		}
+	}()
 	return st, nil
+}
+
+// RestartTask restarts one task and returns once it is started again.
+func (w *Worker) RestartTask(ctx context.Context, name string, id int) error {
+	ctx = context.WithoutCancel(ctx)
+	return w.change(name, func(c *connector) error {
+		if id < 0 || id >= len(c.tasks) {
+			return fmt.Errorf("task %s-%d: %w", name, id, ErrTaskNotFound)
+		}
+		w.restartTask(ctx, c, id)
+		return nil
+	})
+}
+
+// restartConnector stops and starts every task. Call with mu held.
+func (w *Worker) restartConnector(ctx context.Context, c *connector) {
+	w.stopTasks(ctx, c)
+	c.failure = ""
+	w.log.Info("connector restarting", "connector", c.name)
+	w.apply(ctx, c)
+}
+
+// OwnedBy reports the file that owns connector name, "" when the REST API
+// does.
+func (w *Worker) OwnedBy(name string) (string, error) {
+	return read(w, name, func(c *connector) string { return c.owner })
 }
