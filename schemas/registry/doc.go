@@ -13,14 +13,17 @@
 // keeps following it; a registration is answered only once its record is
 // written with acks=all and applied to the instance's view.
 //
+// Compatibility is checked on registration and by the compatibility
+// endpoints at the seven levels of Confluent's registry, with the schema
+// resolution rules of the Avro specification (compatibility.go); config,
+// mode and deletes follow Confluent's rules and error codes.
+//
 // Limitations:
 //   - Only AVRO schemas are accepted; schema references, JSON Schema and
 //     Protobuf are refused on registration (and merely carried when read
 //     from a topic another registry wrote).
-//   - Compatibility is not checked on registration, although the config
-//     endpoint reports the BACKWARD level clients expect.
-//   - Deletion, config and mode updates, and the compatibility endpoints are
-//     not served.
+//   - Entering IMPORT mode does not purge the soft-deleted versions in its
+//     scope, as Confluent's registry does.
 //   - Instances do not elect a writer; run one instance that takes
 //     registrations.
 //   - Schema identity is the schema's canonical JSON rendering by

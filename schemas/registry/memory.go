@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/tributary-io/tributary/schemas"
 )
@@ -13,7 +14,8 @@ import (
 // implements schemas.Resolver for tests that need no network. It is safe
 // for concurrent use.
 type Memory struct {
-	v *view
+	mu sync.Mutex // serialises registrations
+	v  *view
 }
 
 // NewMemory returns an empty in-memory registry.
@@ -28,16 +30,23 @@ func (m *Memory) Register(subject, text string) (*schemas.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register %s: %w", subject, err)
 	}
-	m.v.mu.Lock()
-	defer m.v.mu.Unlock()
-	sv, found, id, version := m.v.planLocked(subject, ident)
-	if found {
-		id = sv.id
-	} else {
-		c := &content{id: id, text: ident, schemaType: typeAvro, ident: ident, avro: parsed}
-		m.v.applySchema(subject, version, c, false)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if sv, found, _ := m.v.find(subject, ident, false); found {
+		c, _ := m.v.contentByID(sv.id)
+		return schemaOf(c)
 	}
-	return schemaOf(m.v.byID[id])
+	id := m.v.nextID()
+	if c, ok := m.v.contentByIdent(ident); ok {
+		id = c.id
+	}
+	version := nextVersion(m.v.history(subject))
+	c := &content{id: id, text: ident, schemaType: typeAvro, ident: ident, avro: parsed}
+	m.v.mu.Lock()
+	m.v.applySchema(subject, version, c, false)
+	m.v.mu.Unlock()
+	c, _ = m.v.contentByID(id)
+	return schemaOf(c)
 }
 
 // SchemaByID returns the schema registered under id, or an error wrapping

@@ -26,7 +26,7 @@ func TestMemory(t *testing.T) {
 			t.Fatalf("Register(%s) = %+v, %v; want id %d", st.subject, s, err, st.wantID)
 		}
 	}
-	if v := m.v.versions("a", false); len(v) != 2 {
+	if v := live(m.v.history("a")); len(v) != 2 {
 		t.Errorf("subject a has versions %v, want [1 2]", v)
 	}
 	s, err := m.SchemaByID(context.Background(), 2)

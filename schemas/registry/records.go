@@ -39,10 +39,54 @@ type schemaValue struct {
 	Deleted    bool            `json:"deleted"`
 }
 
-// configValue is the value of a CONFIG record.
+// configValue is the value of a CONFIG record, and the Config entity of
+// the config endpoints. Fields this registry does not act on are kept as
+// read, so that a record another registry wrote survives an update.
 type configValue struct {
-	Subject            *string `json:"subject,omitempty"`
-	CompatibilityLevel string  `json:"compatibilityLevel"`
+	Subject            *string         `json:"subject,omitempty"`
+	Alias              string          `json:"alias,omitempty"`
+	Normalize          *bool           `json:"normalize,omitempty"`
+	ValidateFields     *bool           `json:"validateFields,omitempty"`
+	CompatibilityLevel string          `json:"compatibilityLevel,omitempty"`
+	CompatibilityGroup string          `json:"compatibilityGroup,omitempty"`
+	DefaultMetadata    json.RawMessage `json:"defaultMetadata,omitempty"`
+	OverrideMetadata   json.RawMessage `json:"overrideMetadata,omitempty"`
+	DefaultRuleSet     json.RawMessage `json:"defaultRuleSet,omitempty"`
+	OverrideRuleSet    json.RawMessage `json:"overrideRuleSet,omitempty"`
+}
+
+// mergedWith returns c with the fields set in over replacing its own.
+func (c configValue) mergedWith(over configValue) configValue {
+	if over.Alias != "" {
+		c.Alias = over.Alias
+	}
+	if over.Normalize != nil {
+		c.Normalize = over.Normalize
+	}
+	if over.ValidateFields != nil {
+		c.ValidateFields = over.ValidateFields
+	}
+	if over.CompatibilityLevel != "" {
+		c.CompatibilityLevel = over.CompatibilityLevel
+	}
+	if over.CompatibilityGroup != "" {
+		c.CompatibilityGroup = over.CompatibilityGroup
+	}
+	for _, f := range []struct{ dst, src *json.RawMessage }{
+		{&c.DefaultMetadata, &over.DefaultMetadata}, {&c.OverrideMetadata, &over.OverrideMetadata},
+		{&c.DefaultRuleSet, &over.DefaultRuleSet}, {&c.OverrideRuleSet, &over.OverrideRuleSet},
+	} {
+		if len(*f.src) > 0 {
+			*f.dst = *f.src
+		}
+	}
+	return c
+}
+
+// modeValue is the value of a MODE record.
+type modeValue struct {
+	Subject *string `json:"subject,omitempty"`
+	Mode    string  `json:"mode"`
 }
 
 // deleteSubjectValue is the value of a DELETE_SUBJECT record.
@@ -51,18 +95,72 @@ type deleteSubjectValue struct {
 	Version int    `json:"version"`
 }
 
-// schemaRecord renders the key and value that register a subject-version.
-func schemaRecord(subject string, version, id int, text string) (key, value []byte, err error) {
-	key, err = compactJSON(recordKey{
-		KeyType: keySchema, Subject: &subject, Version: version, Magic: 1,
-	})
-	if err != nil {
-		return nil, nil, err
+// record is one record to write to the topic; a nil value is a tombstone.
+type record struct {
+	key, value []byte
+}
+
+// schemaKey is the key of a subject-version's SCHEMA records.
+func schemaKey(subject string, version int) []byte {
+	return mustCompactJSON(recordKey{KeyType: keySchema, Subject: &subject, Version: version, Magic: 1})
+}
+
+// schemaRecord renders the record that registers or soft-deletes a
+// subject-version.
+func schemaRecord(v schemaValue) record {
+	return record{schemaKey(v.Subject, v.Version), mustCompactJSON(v)}
+}
+
+// scopedKey is the key of CONFIG, MODE and DELETE_SUBJECT records; the
+// global config and mode have no subject.
+func scopedKey(keyType, subject string) []byte {
+	k := recordKey{KeyType: keyType}
+	if subject != "" {
+		k.Subject = &subject
 	}
-	value, err = compactJSON(schemaValue{
-		Subject: subject, Version: version, ID: id, Schema: text,
-	})
-	return key, value, err
+	return mustCompactJSON(k)
+}
+
+// configRecord sets subject's config, or deletes it when c is nil.
+func configRecord(subject string, c *configValue) record {
+	r := record{key: scopedKey(keyConfig, subject)}
+	if c != nil {
+		v := *c
+		v.Subject = nil
+		if subject != "" {
+			v.Subject = &subject
+		}
+		r.value = mustCompactJSON(v)
+	}
+	return r
+}
+
+// modeRecord sets subject's mode, or deletes it when mode is empty.
+func modeRecord(subject, mode string) record {
+	r := record{key: scopedKey(keyMode, subject)}
+	if mode != "" {
+		v := modeValue{Mode: mode}
+		if subject != "" {
+			v.Subject = &subject
+		}
+		r.value = mustCompactJSON(v)
+	}
+	return r
+}
+
+// deleteSubjectRecord soft-deletes versions 1 to upTo of subject.
+func deleteSubjectRecord(subject string, upTo int) record {
+	return record{scopedKey(keyDeleteSubject, subject),
+		mustCompactJSON(deleteSubjectValue{Subject: subject, Version: upTo})}
+}
+
+// mustCompactJSON renders values whose types always encode.
+func mustCompactJSON(v any) []byte {
+	b, err := compactJSON(v)
+	if err != nil {
+		panic(fmt.Sprintf("encode %T: %v", v, err))
+	}
+	return b
 }
 
 // compactJSON renders v as compact JSON without escaping <, > and &, as
@@ -104,25 +202,47 @@ func (v *view) apply(key, value []byte, offset int64) {
 			v.log.Warn("skipping unreadable schema record", "offset", offset, "err", err)
 		}
 	case keyConfig:
-		if k.Subject != nil {
-			return // subject-level config is not served
-		}
+		subject := deref0(k.Subject)
 		var c configValue
-		if value == nil {
-			v.compat = ""
-		} else if err := json.Unmarshal(value, &c); err == nil {
-			v.compat = c.CompatibilityLevel
+		switch {
+		case value == nil:
+			delete(v.configs, subject)
+		case json.Unmarshal(value, &c) == nil:
+			c.Subject = nil
+			v.configs[subject] = c
+		default:
+			v.log.Warn("skipping unreadable config record", "offset", offset)
+		}
+	case keyMode:
+		subject := deref0(k.Subject)
+		var m modeValue
+		switch {
+		case value == nil:
+			delete(v.modes, subject)
+		case json.Unmarshal(value, &m) == nil && m.Mode != "":
+			v.modes[subject] = m.Mode
+		default:
+			v.log.Warn("skipping unreadable mode record", "offset", offset)
 		}
 	case keyDeleteSubject:
 		var d deleteSubjectValue
 		if value != nil && json.Unmarshal(value, &d) == nil {
 			v.applyDeleteSubject(d.Subject, d.Version)
 		}
-	case keyNoop, keyMode, keyClearSubject, keyContext:
+	case keyNoop, keyClearSubject, keyContext:
 	default:
 		v.log.Debug("skipping schemas record of unknown type",
 			"offset", offset, "keytype", k.KeyType)
 	}
+}
+
+// deref0 reads an optional subject; the global entries have none (or, as
+// older registries wrote them, a JSON null).
+func deref0(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func (v *view) applySchemaRecord(k recordKey, value []byte) error {

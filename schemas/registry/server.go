@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -64,10 +65,8 @@ type Server struct {
 	listener net.Listener
 	served   chan struct{}
 
-	// writeMu serialises id and version assignment with the write that
-	// makes them durable.
-	// TODO(#4): elect one writer among instances; two instances taking
-	// registrations at once can hand out the same id.
+	// writeMu serialises every write's decision (ids, versions, the checks
+	// of a delete) with the records that make it durable.
 	writeMu sync.Mutex
 }
 
@@ -98,7 +97,7 @@ func NewServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	s.store = st
 	s.routes()
 	cfg.Logger.Info("schema registry started", "topic", cfg.Topic,
-		"subjects", len(s.view.subjectList(false)))
+		"subjects", len(s.view.subjectList(subjectsLive)))
 	return s, nil
 }
 
@@ -173,32 +172,56 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) routes() {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+	handle := func(pattern string, h http.HandlerFunc) {
+		m.HandleFunc(pattern, h)
+		if strings.HasSuffix(pattern, "}") || strings.HasSuffix(pattern, "s") {
+			// Clients add a trailing slash to some paths; route both alike.
+			m.HandleFunc(pattern+"/{$}", h)
+		}
+	}
+	empty := func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, r, http.StatusOK, struct{}{})
-	})
-	m.HandleFunc("GET /schemas/types", func(w http.ResponseWriter, r *http.Request) {
+	}
+	m.HandleFunc("GET /{$}", empty)
+	m.HandleFunc("POST /{$}", empty)
+	handle("GET /schemas/types", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, r, http.StatusOK, []string{typeAvro})
 	})
-	m.HandleFunc("GET /config", s.getConfig)
-	m.HandleFunc("GET /config/{subject}", s.getSubjectConfig)
-	m.HandleFunc("GET /mode", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, r, http.StatusOK, map[string]string{"mode": "READWRITE"})
+	handle("GET /contexts", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusOK, []string{defaultContext})
 	})
-	m.HandleFunc("GET /schemas/ids/{id}", s.getSchemaByID)
-	m.HandleFunc("GET /schemas/ids/{id}/schema", s.getSchemaTextByID)
-	m.HandleFunc("GET /schemas/ids/{id}/versions", s.getVersionsByID)
-	m.HandleFunc("GET /schemas/ids/{id}/subjects", s.getSubjectsByID)
-	m.HandleFunc("GET /subjects", s.getSubjects)
-	m.HandleFunc("POST /subjects/{subject}", s.lookup)
-	m.HandleFunc("POST /subjects/{subject}/{$}", s.lookup)
-	m.HandleFunc("GET /subjects/{subject}/versions", s.getVersions)
-	m.HandleFunc("GET /subjects/{subject}/versions/{$}", s.getVersions)
-	m.HandleFunc("POST /subjects/{subject}/versions", s.register)
-	m.HandleFunc("POST /subjects/{subject}/versions/{$}", s.register)
-	m.HandleFunc("GET /subjects/{subject}/versions/{version}", s.getVersion)
-	m.HandleFunc("GET /subjects/{subject}/versions/{version}/schema", s.getVersionText)
+	handle("GET /v1/metadata/version", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusOK, map[string]string{"version": serverVersion})
+	})
+	handle("GET /schemas", s.listSchemas)
+	handle("GET /schemas/ids/{id}", s.getSchemaByID)
+	handle("GET /schemas/ids/{id}/schema", s.getSchemaTextByID)
+	handle("GET /schemas/ids/{id}/versions", s.getVersionsByID)
+	handle("GET /schemas/ids/{id}/subjects", s.getSubjectsByID)
+	handle("GET /subjects", s.getSubjects)
+	handle("POST /subjects/{subject}", s.lookup)
+	handle("DELETE /subjects/{subject}", s.leaderOnly(s.deleteSubject))
+	handle("GET /subjects/{subject}/versions", s.getVersions)
+	handle("POST /subjects/{subject}/versions", s.leaderOnly(s.register))
+	handle("GET /subjects/{subject}/versions/{version}", s.getVersion)
+	handle("DELETE /subjects/{subject}/versions/{version}", s.leaderOnly(s.deleteVersion))
+	handle("GET /subjects/{subject}/versions/{version}/schema", s.getVersionText)
+	handle("GET /subjects/{subject}/versions/{version}/referencedby", s.getReferencedBy)
+	handle("POST /compatibility/subjects/{subject}/versions", s.checkAll)
+	handle("POST /compatibility/subjects/{subject}/versions/{version}", s.checkOne)
+	for _, scope := range []string{"", "/{subject}"} {
+		handle("GET /config"+scope, s.getConfig)
+		handle("PUT /config"+scope, s.leaderOnly(s.putConfig))
+		handle("DELETE /config"+scope, s.leaderOnly(s.deleteConfig))
+		handle("GET /mode"+scope, s.getMode)
+		handle("PUT /mode"+scope, s.leaderOnly(s.putMode))
+		handle("DELETE /mode"+scope, s.leaderOnly(s.deleteMode))
+	}
 	s.mux = m
 }
+
+// serverVersion is the Confluent release whose API this server follows.
+const serverVersion = "7.9.0"
 
 // unrouted tells an unknown path (404) from a known path asked with the
 // wrong method (405), as Confluent's registry does.
@@ -213,167 +236,73 @@ func (s *Server) unrouted(r *http.Request) *apiError {
 	return errStatus(http.StatusNotFound)
 }
 
-func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, r, http.StatusOK, map[string]string{"compatibilityLevel": s.view.compatibility()})
-}
-
-func (s *Server) getSubjectConfig(w http.ResponseWriter, r *http.Request) {
-	if !boolParam(r, "defaultToGlobal") {
-		subject := r.PathValue("subject")
-		writeError(w, r, &apiError{http.StatusNotFound, 40408,
-			fmt.Sprintf("Subject '%s' does not have subject-level compatibility configured",
-				subject)})
-		return
-	}
-	s.getConfig(w, r)
-}
-
-// schemaResponse is the subject-version view of a schema.
-type schemaResponse struct {
-	Subject    string          `json:"subject,omitempty"`
-	Version    int             `json:"version,omitempty"`
-	ID         int             `json:"id"`
-	SchemaType string          `json:"schemaType,omitempty"`
-	References json.RawMessage `json:"references,omitempty"`
-	Schema     string          `json:"schema"`
-}
-
-func (s *Server) response(sv subjectVersion) (schemaResponse, *apiError) {
-	c, ok := s.view.contentByID(sv.id)
-	if !ok {
-		return schemaResponse{}, errSchemaNotFound(sv.id)
-	}
-	resp := schemaResponse{
-		Subject: sv.subject, Version: sv.version, ID: sv.id,
-		Schema: c.text, References: c.refs,
-	}
-	if c.schemaType != typeAvro {
-		resp.SchemaType = c.schemaType
-	}
-	return resp, nil
-}
-
-func (s *Server) getSchemaByID(w http.ResponseWriter, r *http.Request) {
-	c, aerr := s.contentParam(r)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	resp := struct {
-		SchemaType string          `json:"schemaType,omitempty"`
-		References json.RawMessage `json:"references,omitempty"`
-		Schema     string          `json:"schema"`
-	}{References: c.refs, Schema: c.text}
-	if c.schemaType != typeAvro {
-		resp.SchemaType = c.schemaType
-	}
-	writeJSON(w, r, http.StatusOK, resp)
-}
-
-func (s *Server) getSchemaTextByID(w http.ResponseWriter, r *http.Request) {
-	c, aerr := s.contentParam(r)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	writeRaw(w, r, c.text)
-}
-
-func (s *Server) getVersionsByID(w http.ResponseWriter, r *http.Request) {
-	c, aerr := s.contentParam(r)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	type subjectVersionJSON struct {
-		Subject string `json:"subject"`
-		Version int    `json:"version"`
-	}
-	out := []subjectVersionJSON{}
-	for _, sv := range s.view.usages(c.id, boolParam(r, "deleted")) {
-		out = append(out, subjectVersionJSON{sv.subject, sv.version})
-	}
-	writeJSON(w, r, http.StatusOK, out)
-}
-
-func (s *Server) getSubjectsByID(w http.ResponseWriter, r *http.Request) {
-	c, aerr := s.contentParam(r)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	out := []string{}
-	for _, sv := range s.view.usages(c.id, boolParam(r, "deleted")) {
-		if len(out) == 0 || out[len(out)-1] != sv.subject {
-			out = append(out, sv.subject)
+// commit writes records in order and returns once this instance's view
+// has applied the last one, so that the caller's answer reflects them. The
+// caller holds writeMu.
+func (s *Server) commit(ctx context.Context, recs ...record) *apiError {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
+	defer cancel()
+	last := int64(-1)
+	for _, rec := range recs {
+		off, err := s.store.write(ctx, rec.key, rec.value)
+		if err != nil {
+			return writeFailure(err)
 		}
+		last = off
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	if last < 0 {
+		return nil
+	}
+	if err := s.store.waitApplied(ctx, last); err != nil {
+		return writeFailure(err)
+	}
+	return nil
 }
 
-// contentParam resolves the {id} path parameter. A non-integer id is an
-// unknown path, as in Confluent's registry.
-func (s *Server) contentParam(r *http.Request) (*content, *apiError) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 32)
-	if err != nil {
-		return nil, errStatus(http.StatusNotFound)
+func writeFailure(err error) *apiError {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return errTimeout
+	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
+		return errSchemaTooLarge
 	}
-	c, ok := s.view.contentByID(int(id))
-	if !ok {
-		return nil, errSchemaNotFound(int(id))
-	}
-	return c, nil
+	return errStore(err)
 }
 
-func (s *Server) getSubjects(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, r, http.StatusOK, s.view.subjectList(boolParam(r, "deleted")))
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
+
+// checkSubject refuses the names Confluent's registry refuses.
+func checkSubject(subject string) *apiError {
+	if subject == "" || strings.ContainsFunc(subject, isControl) ||
+		subject == "__GLOBAL" || subject == "__EMPTY" {
+		return errInvalidSubject(subject)
+	}
+	return nil
 }
 
-func (s *Server) getVersions(w http.ResponseWriter, r *http.Request) {
-	subject := r.PathValue("subject")
-	versions := s.view.versions(subject, boolParam(r, "deleted"))
-	if len(versions) == 0 {
-		writeError(w, r, errSubjectNotFound(subject))
-		return
-	}
-	writeJSON(w, r, http.StatusOK, versions)
+// boolParam reads a boolean query parameter: only "true", in any case, is
+// true.
+func boolParam(r *http.Request, name string) bool {
+	return strings.EqualFold(r.URL.Query().Get(name), "true")
 }
 
-func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) {
-	resp, aerr := s.versionParam(r)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
+// paginate applies the offset and limit query parameters; a limit that is
+// absent, not positive or above maxLimit means maxLimit (0: no limit).
+func paginate[T any](r *http.Request, items []T, maxLimit int) []T {
+	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	offset = max(offset, 0)
+	if offset >= len(items) {
+		return items[:0]
 	}
-	writeJSON(w, r, http.StatusOK, resp)
-}
-
-func (s *Server) getVersionText(w http.ResponseWriter, r *http.Request) {
-	resp, aerr := s.versionParam(r)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
+	items = items[offset:]
+	if limit <= 0 || (maxLimit > 0 && limit > maxLimit) {
+		limit = maxLimit
 	}
-	writeRaw(w, r, resp.Schema)
-}
-
-// versionParam resolves the {subject} and {version} path parameters.
-func (s *Server) versionParam(r *http.Request) (schemaResponse, *apiError) {
-	subject := r.PathValue("subject")
-	n, aerr := parseVersion(r.PathValue("version"))
-	if aerr != nil {
-		return schemaResponse{}, aerr
+	if limit > 0 && limit < len(items) {
+		items = items[:limit]
 	}
-	deleted := boolParam(r, "deleted")
-	sv, ok := s.view.version(subject, n, deleted)
-	if !ok {
-		if len(s.view.versions(subject, true)) == 0 {
-			return schemaResponse{}, errSubjectNotFound(subject)
-		}
-		return schemaResponse{}, &apiError{http.StatusNotFound, 40402,
-			fmt.Sprintf("Version %s not found.", r.PathValue("version"))}
-	}
-	return s.response(sv)
+	return items
 }
 
 // parseVersion reads a {version} path parameter: "latest" or -1 for the
@@ -385,173 +314,29 @@ func parseVersion(raw string) (int, *apiError) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n == 0 || n < -1 || n > math.MaxInt32 {
-		return 0, &apiError{http.StatusUnprocessableEntity, 42202, fmt.Sprintf(
-			"The specified version '%s' is not a valid version id. Allowed values are "+
-				"between [1, 2^31-1] and the string \"latest\"", raw)}
+		return 0, errInvalidVersion(raw)
 	}
 	return int(n), nil
 }
 
-// registerRequest is the body of register and lookup requests.
-type registerRequest struct {
-	Schema     string            `json:"schema"`
-	SchemaType string            `json:"schemaType"`
-	References []json.RawMessage `json:"references"`
-	Version    int               `json:"version"`
-	ID         int               `json:"id"`
-	Metadata   json.RawMessage   `json:"metadata"`
-	RuleSet    json.RawMessage   `json:"ruleSet"`
-}
-
-// readSchemaRequest decodes and checks a register or lookup body and
-// returns the schema's identity and canonical text.
-func readSchemaRequest(r *http.Request) (req registerRequest, ident string, aerr *apiError) {
+// readBody decodes a JSON request body into v. An empty body is refused as
+// Confluent's registry refuses it.
+func readBody(r *http.Request, v any) *apiError {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodySize))
 	if err != nil {
-		return req, "", &apiError{http.StatusRequestEntityTooLarge, 413, err.Error()}
+		return &apiError{http.StatusRequestEntityTooLarge, 413, err.Error()}
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return req, "", &apiError{http.StatusUnprocessableEntity, 422, "Request body is required"}
+		return &apiError{http.StatusUnprocessableEntity, 422, "Request body is required"}
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return req, "", &apiError{http.StatusBadRequest, 400, err.Error()}
+			return &apiError{http.StatusBadRequest, 400, err.Error()}
 		}
-		return req, "", &apiError{http.StatusBadRequest, 400, "Unrecognized request body"}
+		return &apiError{http.StatusBadRequest, 400, "Unrecognized request body"}
 	}
-	switch req.SchemaType {
-	case "", typeAvro:
-	default:
-		return req, "", errInvalidSchema("Invalid schema type " + req.SchemaType +
-			"; this registry accepts AVRO only")
-	}
-	if len(req.References) > 0 {
-		return req, "", errInvalidSchema("Schema references are not supported by this registry")
-	}
-	if len(req.Metadata) > 0 && string(req.Metadata) != "null" ||
-		len(req.RuleSet) > 0 && string(req.RuleSet) != "null" {
-		return req, "", errInvalidSchema(
-			"Metadata and rule sets are not supported by this registry")
-	}
-	if strings.TrimSpace(req.Schema) == "" {
-		return req, "", errInvalidSchema("Empty schema")
-	}
-	ident, _, err = identify(typeAvro, req.Schema)
-	if err != nil {
-		return req, "", errInvalidSchema(
-			fmt.Sprintf("Invalid schema %s, details: %v", req.Schema, err))
-	}
-	return req, ident, nil
-}
-
-func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
-	subject := r.PathValue("subject")
-	_, ident, aerr := readSchemaRequest(r)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	sv, found, subjectFound := s.view.find(subject, ident, boolParam(r, "deleted"))
-	switch {
-	case !subjectFound:
-		writeError(w, r, errSubjectNotFound(subject))
-		return
-	case !found:
-		writeError(w, r, &apiError{http.StatusNotFound, 40403, "Schema not found"})
-		return
-	}
-	resp, aerr := s.response(sv)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, resp)
-}
-
-func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	subject := r.PathValue("subject")
-	if subject == "" || strings.ContainsFunc(subject, isControl) ||
-		subject == "__GLOBAL" || subject == "__EMPTY" {
-		writeError(w, r, &apiError{http.StatusUnprocessableEntity, 42208,
-			fmt.Sprintf("The specified subject '%s' is not a valid.", subject)})
-		return
-	}
-	req, ident, aerr := readSchemaRequest(r)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	if req.ID > 0 {
-		writeError(w, r, &apiError{http.StatusUnprocessableEntity, 42205,
-			fmt.Sprintf("Subject %s is not in import mode", subject)})
-		return
-	}
-	sv, aerr := s.registerSchema(r.Context(), subject, ident, req.Version)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	resp, aerr := s.response(sv)
-	if aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	resp.Subject = ""
-	writeJSON(w, r, http.StatusOK, resp)
-}
-
-// registerSchema returns the version of subject carrying ident, writing a
-// new one when there is none. The canonical text is what gets stored.
-func (s *Server) registerSchema(
-	ctx context.Context, subject, ident string, want int,
-) (subjectVersion, *apiError) {
-	sv, found, _ := s.view.find(subject, ident, false)
-	if found && (want <= 0 || want == sv.version) {
-		return sv, nil
-	}
-
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	existing, found, id, version := s.view.plan(subject, ident)
-	if found && (want <= 0 || want == existing.version) {
-		return existing, nil
-	}
-	if want > 0 && want != version {
-		return subjectVersion{}, errInvalidSchema("Version is not one more than previous version")
-	}
-	key, value, err := schemaRecord(subject, version, id, ident)
-	if err != nil {
-		return subjectVersion{}, &apiError{http.StatusInternalServerError, 50001, err.Error()}
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
-	defer cancel()
-	off, err := s.store.write(ctx, key, value)
-	if err == nil {
-		err = s.store.waitApplied(ctx, off)
-	}
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return subjectVersion{}, &apiError{http.StatusInternalServerError, 50002,
-			"Write to the Kafka store timed out while registering the schema"}
-	case err != nil:
-		return subjectVersion{}, &apiError{http.StatusInternalServerError, 50001,
-			"Error while registering the schema: " + err.Error()}
-	}
-	s.cfg.Logger.Info("schema registered", "subject", subject, "version", version, "schema_id", id)
-	sv, ok := s.view.version(subject, version, false)
-	if !ok || sv.id != id {
-		// Another writer took this subject-version first; see TODO(#4).
-		return subjectVersion{}, &apiError{http.StatusInternalServerError, 50001,
-			"Another registry instance registered a conflicting schema; retry"}
-	}
-	return sv, nil
-}
-
-func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
-
-func boolParam(r *http.Request, name string) bool {
-	return strings.EqualFold(r.URL.Query().Get(name), "true")
+	return nil
 }
 
 // Media types of the registry API. Requests may use any of them (no
@@ -608,36 +393,4 @@ func writeRaw(w http.ResponseWriter, r *http.Request, text string) {
 	w.Header().Set("Content-Type", responseType(r))
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, text)
-}
-
-// apiError is an error answer: HTTP status, Schema Registry error code and
-// message, rendered as {"error_code": ..., "message": ...}.
-type apiError struct {
-	status int
-	code   int
-	msg    string
-}
-
-func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
-	writeJSON(w, r, e.status, struct {
-		Code    int    `json:"error_code"`
-		Message string `json:"message"`
-	}{e.code, e.msg})
-}
-
-// errStatus is a framework-level error whose code is its HTTP status.
-func errStatus(status int) *apiError {
-	return &apiError{status, status, fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))}
-}
-
-func errSubjectNotFound(subject string) *apiError {
-	return &apiError{http.StatusNotFound, 40401, fmt.Sprintf("Subject '%s' not found.", subject)}
-}
-
-func errSchemaNotFound(id int) *apiError {
-	return &apiError{http.StatusNotFound, 40403, fmt.Sprintf("Schema %d not found", id)}
-}
-
-func errInvalidSchema(msg string) *apiError {
-	return &apiError{http.StatusUnprocessableEntity, 42201, msg}
 }

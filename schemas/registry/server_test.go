@@ -219,8 +219,9 @@ func TestServerErrors(t *testing.T) {
 			422, 42201, ""},
 		{"empty schema", "POST", "/subjects/x/versions", `{"schema":""}`, 422, 42201, "Empty schema"},
 		{"import id", "POST", "/subjects/x/versions", `{"schema":"\"int\"","id":7}`, 422, 42205, ""},
-		{"wrong version", "POST", "/subjects/orders-value/versions", `{"schema":"\"int\"","version":5}`,
-			422, 42201, ""},
+		{"wrong version", "POST", "/subjects/orders-value/versions",
+			`{"schema":` + mustJSON(orderV2) + `,"version":5}`, 422, 42201,
+			"Version is not one more than previous version"},
 		{"version zero", "GET", "/subjects/orders-value/versions/0", "", 422, 42202, ""},
 		{"version word", "GET", "/subjects/orders-value/versions/first", "", 422, 42202, ""},
 		{"reserved subject", "POST", "/subjects/__GLOBAL/versions", schemaBody(orderV1), 422, 42208, ""},
@@ -320,6 +321,8 @@ func TestServerReadsForeignRecords(t *testing.T) {
 		{schemaKey("s", 2), `{"subject":"s","version":2,"id":7,"schema":"\"string\"","deleted":true}`},
 		// id 7 is bound to "string": a record binding it to "int" is ignored.
 		{schemaKey("u", 1), `{"subject":"u","version":1,"id":7,"schema":"\"int\"","deleted":false}`},
+		// The last record: once it is served, all the others were read.
+		{`{"keytype":"CONFIG","subject":"last","magic":0}`, `{"compatibilityLevel":"NONE"}`},
 	}
 	for _, r := range records {
 		rec := &kgo.Record{Topic: "_schemas", Key: []byte(r.key)}
@@ -332,7 +335,7 @@ func TestServerReadsForeignRecords(t *testing.T) {
 	}
 
 	waitFor(t, func() bool {
-		status, _ := call(t, ts, "GET", "/schemas/ids/41", "")
+		status, _ := call(t, ts, "GET", "/config/last", "")
 		return status == http.StatusOK
 	})
 	checks := []struct {
@@ -361,7 +364,7 @@ func TestServerReadsForeignRecords(t *testing.T) {
 	if id := register(t, ts, "v", orderV1); id != 40 {
 		t.Errorf("register known content = id %d, want 40", id)
 	}
-	if id := register(t, ts, "v", clickV1); id != 42 {
+	if id := register(t, ts, "w", clickV1); id != 42 {
 		t.Errorf("register new content = id %d, want 42", id)
 	}
 }

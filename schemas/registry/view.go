@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/hamba/avro/v2"
@@ -45,7 +46,8 @@ type view struct {
 	byIdent  map[string]*content
 	subjects map[string]map[int]*subjectVersion
 	maxID    int
-	compat   string // global compatibility level; "" when none is stored
+	configs  map[string]configValue // by subject; "" holds the global entry
+	modes    map[string]string      // by subject; "" holds the global entry
 }
 
 func newView(log *slog.Logger) *view {
@@ -54,6 +56,8 @@ func newView(log *slog.Logger) *view {
 		byID:     map[int]*content{},
 		byIdent:  map[string]*content{},
 		subjects: map[string]map[int]*subjectVersion{},
+		configs:  map[string]configValue{},
+		modes:    map[string]string{},
 	}
 }
 
@@ -158,19 +162,13 @@ func (v *view) contentByID(id int) (*content, bool) {
 	return c, ok
 }
 
-// find returns the version of subject that carries ident, newest first.
+// find returns the newest version of subject that carries ident.
 // subjectFound reports whether the subject has any version to look at.
 func (v *view) find(subject, ident string, deleted bool) (
 	sv subjectVersion, found, subjectFound bool,
 ) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.findLocked(subject, ident, deleted)
-}
-
-func (v *view) findLocked(subject, ident string, deleted bool) (
-	sv subjectVersion, found, subjectFound bool,
-) {
 	c := v.byIdent[ident]
 	best := (*subjectVersion)(nil)
 	for _, cand := range v.subjects[subject] {
@@ -188,84 +186,88 @@ func (v *view) findLocked(subject, ident string, deleted bool) (
 	return *best, true, true
 }
 
-// plan decides where a registration of ident under subject goes: the
-// existing version carrying it, or the id (reused when another subject has
-// the same content) and the version number a new record takes. The caller
-// holds the server's write lock, so that the plan stays valid until its
-// record is applied.
-func (v *view) plan(subject, ident string) (existing subjectVersion, found bool, id, version int) {
+// contentByIdent returns the content whose identity is ident.
+func (v *view) contentByIdent(ident string) (*content, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.planLocked(subject, ident)
+	c, ok := v.byIdent[ident]
+	return c, ok
 }
 
-func (v *view) planLocked(subject, ident string) (
-	existing subjectVersion, found bool, id, version int,
-) {
-	if sv, ok, _ := v.findLocked(subject, ident, false); ok {
-		return sv, true, 0, 0
-	}
-	if c, ok := v.byIdent[ident]; ok {
-		id = c.id
-	} else {
-		id = v.maxID + 1
-	}
-	version = 1
-	for n := range v.subjects[subject] {
-		version = max(version, n+1)
-	}
-	return subjectVersion{}, false, id, version
-}
-
-// versions lists subject's version numbers in ascending order.
-func (v *view) versions(subject string, deleted bool) []int {
+// history returns every version of subject, soft-deleted ones included,
+// in ascending order.
+func (v *view) history(subject string) []subjectVersion {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	var out []int
-	for n, sv := range v.subjects[subject] {
-		if !sv.deleted || deleted {
-			out = append(out, n)
-		}
+	out := make([]subjectVersion, 0, len(v.subjects[subject]))
+	for _, sv := range v.subjects[subject] {
+		out = append(out, *sv)
 	}
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b subjectVersion) int { return a.version - b.version })
 	return out
+}
+
+// live filters out soft-deleted versions.
+func live(svs []subjectVersion) []subjectVersion {
+	return slices.DeleteFunc(slices.Clone(svs), func(sv subjectVersion) bool { return sv.deleted })
+}
+
+// nextVersion is the number a new version of subject takes: one more than
+// the highest present, soft-deleted ones counting.
+func nextVersion(history []subjectVersion) int {
+	if len(history) == 0 {
+		return 1
+	}
+	return history[len(history)-1].version + 1
+}
+
+// nextID is the id new content takes: one more than the highest ever seen.
+func (v *view) nextID() int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.maxID + 1
 }
 
 // version returns one version of subject; n == -1 means the newest one
 // that is not deleted.
 func (v *view) version(subject string, n int, deleted bool) (subjectVersion, bool) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
+	h := v.history(subject)
 	if n == -1 {
-		var best *subjectVersion
-		for _, sv := range v.subjects[subject] {
-			if !sv.deleted && (best == nil || sv.version > best.version) {
-				best = sv
-			}
-		}
-		if best == nil {
+		h = live(h)
+		if len(h) == 0 {
 			return subjectVersion{}, false
 		}
-		return *best, true
+		return h[len(h)-1], true
 	}
-	sv, ok := v.subjects[subject][n]
-	if !ok || (sv.deleted && !deleted) {
-		return subjectVersion{}, false
+	for _, sv := range h {
+		if sv.version == n && (!sv.deleted || deleted) {
+			return sv, true
+		}
 	}
-	return *sv, true
+	return subjectVersion{}, false
 }
 
-// subjectList lists the subjects with at least one version, sorted.
-func (v *view) subjectList(deleted bool) []string {
+// subjectFilter selects subjects by the state of their versions.
+type subjectFilter int
+
+const (
+	subjectsLive        subjectFilter = iota // with a version not soft-deleted
+	subjectsAll                              // with any version
+	subjectsDeletedOnly                      // whose versions are all soft-deleted
+)
+
+// subjectList lists the subjects the filter selects, sorted.
+func (v *view) subjectList(f subjectFilter) []string {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := []string{}
 	for name, versions := range v.subjects {
+		alive := false
 		for _, sv := range versions {
-			if !sv.deleted || deleted {
-				out = append(out, name)
-				break
-			}
+			alive = alive || !sv.deleted
+		}
+		if f == subjectsAll || alive == (f == subjectsLive) {
+			out = append(out, name)
 		}
 	}
 	slices.Sort(out)
@@ -284,25 +286,58 @@ func (v *view) usages(id int, deleted bool) []subjectVersion {
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b subjectVersion) int {
-		if a.subject != b.subject {
-			if a.subject < b.subject {
-				return -1
-			}
-			return 1
-		}
-		return a.version - b.version
-	})
+	slices.SortFunc(out, compareSubjectVersions)
 	return out
 }
 
-func (v *view) compatibility() string {
+func compareSubjectVersions(a, b subjectVersion) int {
+	if c := strings.Compare(a.subject, b.subject); c != 0 {
+		return c
+	}
+	return a.version - b.version
+}
+
+// config returns the config stored for subject ("" for the global one).
+func (v *view) config(subject string) (configValue, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	if v.compat == "" {
-		return "BACKWARD"
+	c, ok := v.configs[subject]
+	return c, ok
+}
+
+// effectiveConfig is the subject's config merged over the global one, with
+// the default level when neither sets one.
+func (v *view) effectiveConfig(subject string) configValue {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := v.configs[""]
+	if subject != "" {
+		out = out.mergedWith(v.configs[subject])
 	}
-	return v.compat
+	if out.CompatibilityLevel == "" {
+		out.CompatibilityLevel = defaultLevel
+	}
+	out.Subject = nil
+	return out
+}
+
+// mode returns the mode stored for subject ("" for the global one).
+func (v *view) mode(subject string) (string, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	m, ok := v.modes[subject]
+	return m, ok
+}
+
+// effectiveMode is the subject's mode, else the global one, else READWRITE.
+func (v *view) effectiveMode(subject string) string {
+	if m, ok := v.mode(subject); ok && subject != "" {
+		return m
+	}
+	if m, ok := v.mode(""); ok {
+		return m
+	}
+	return modeReadWrite
 }
 
 // schemaOf returns c as a schemas.Schema, or an error when c is not Avro.
