@@ -386,21 +386,7 @@ func TestServerRecordFormat(t *testing.T) {
 	_, ts := startServer(t, brokers, "_schemas")
 	register(t, ts, "a&b", orderV1)
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"_schemas": {0: kgo.NewOffset().AtStart()}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var got []*kgo.Record
-	for len(got) < 2 && ctx.Err() == nil {
-		got = append(got, cl.PollFetches(ctx).Records()...)
-	}
-	if len(got) < 2 {
-		t.Fatalf("read %d records, want 2", len(got))
-	}
+	got := readTopic(t, brokers, "_schemas", 2)
 	if string(got[0].Key) != `{"keytype":"NOOP","magic":0}` || got[0].Value != nil {
 		t.Errorf("first record = %s => %s, want the NOOP", got[0].Key, got[0].Value)
 	}
@@ -410,6 +396,27 @@ func TestServerRecordFormat(t *testing.T) {
 	if string(got[1].Key) != wantKey || string(got[1].Value) != wantValue {
 		t.Errorf("schema record = %s => %s\nwant %s => %s", got[1].Key, got[1].Value, wantKey, wantValue)
 	}
+}
+
+// readTopic reads the first n records of topic.
+func readTopic(t *testing.T, brokers []string, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []*kgo.Record
+	for len(got) < n && ctx.Err() == nil {
+		got = append(got, cl.PollFetches(ctx).Records()...)
+	}
+	if len(got) < n {
+		t.Fatalf("read %d records of %s, want %d", len(got), topic, n)
+	}
+	return got
 }
 
 func mustJSON(s string) string {
