@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"runtime/pprof"
 	"time"
 
@@ -16,6 +19,8 @@ import (
 
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/runtime/rest"
+	"github.com/tributary-io/tributary/runtime/store"
 	"github.com/tributary-io/tributary/runtime/worker"
 )
 
@@ -25,11 +30,17 @@ func newWorkerCmd() *cobra.Command {
 	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "worker [connector files...]",
-		Short: "Run connectors declared in YAML or JSON files",
+		Short: "Run a worker: connectors from files and the REST API",
 		Long: `Run a worker. The worker config comes from --config (YAML), TRIBUTARY_*
-environment variables and flags, in increasing precedence. Connectors come
-from connectors.dir, connectors.files and the arguments. Every connector is
-validated before any starts; all problems are reported at once.`,
+environment variables and flags, in increasing precedence.
+
+Connectors come from two places. Files (connectors.dir, connectors.files and
+the arguments) are desired state: they are applied at start and whenever they
+change, and a connector a file declares cannot be changed through the API.
+Connectors created through the Kafka Connect-compatible REST API (listeners)
+are kept in config.storage.file.filename and come back, in their target
+state, when the worker restarts. Every file is validated before any connector
+starts; all problems are reported at once.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := config.BindFlags(v, cmd.Flags()); err != nil {
 				return err
@@ -62,16 +73,20 @@ validated before any starts; all problems are reported at once.`,
 }
 
 func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
-	log := newLogger(os.Stderr, wc.SlogLevel(), wc.LogFormat)
-	conns, err := wc.LoadConnectors()
+	secrets := &config.Secrets{}
+	loggers := rest.NewLoggers(wc.SlogLevel(), secrets.Redact)
+	log := newWorkerLogger(os.Stderr, loggers, wc.LogFormat)
+	providers, err := workerProviders(wc)
 	if err != nil {
 		return err
 	}
+	pipelines := worker.Pipelines{Dir: wc.ConnectorsDir, Files: wc.ConnectorFiles}
 
 	// The built-in registry serves unless an external one is configured.
 	registryURLs := wc.SchemaRegistryURLs
 	if len(registryURLs) == 0 && !check {
-		stop, url, err := startRegistry(ctx, log, wc.BootstrapServers, wc.RegistryListener, wc.RegistryTopic)
+		stop, url, err := startRegistry(ctx, log.With("logger", "registry"), wc.BootstrapServers,
+			wc.RegistryListener, wc.RegistryTopic)
 		if err != nil {
 			return err
 		}
@@ -79,39 +94,34 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		registryURLs = []string{url}
 	}
 
+	var st store.ConfigStore = store.NewMemory()
+	if !check {
+		fs, err := store.OpenFile(wc.ConfigStorageFile)
+		if err != nil {
+			return err
+		}
+		st = fs
+	}
 	w := worker.New(worker.Options{
 		Brokers:         wc.BootstrapServers,
 		Plugins:         sinkPlugins(),
 		NewDecoder:      decoders(registryURLs),
-		Logger:          log,
+		Logger:          log.With("logger", "worker"),
 		CommitInterval:  wc.OffsetFlushInterval(),
 		SessionTimeout:  wc.ConsumerSessionTimeout(),
 		MaxPollRecords:  wc.ConsumerMaxPollRecords,
 		ShutdownTimeout: wc.TaskShutdownGracefulTimeout(),
 		SpoolDir:        wc.SpoolDir,
+		WorkerID:        wc.RESTAddr(),
+		Store:           st,
+		Providers:       providers,
+		Secrets:         secrets,
 	})
 
-	// Validate everything before starting anything.
-	resolved := make([]map[string]string, len(conns))
-	var problems []error
-	for i, c := range conns {
-		cfg, err := config.Resolve(c.Config, os.LookupEnv)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("%s: %w", c.Source, err))
-			continue
-		}
-		resolved[i] = cfg
-		if err := w.Validate(c.Name, cfg); err != nil {
-			var ce *connectors.ConfigError
-			if errors.As(err, &ce) {
-				ce.Source = c.Source
-				ce.Errors = c.Locate(ce.Errors)
-			}
-			problems = append(problems, err)
-		}
-	}
-	if len(problems) > 0 {
-		return errors.Join(problems...)
+	// Validate every file before starting anything.
+	conns, err := validateFiles(wc, w)
+	if err != nil {
+		return err
 	}
 	if check {
 		fmt.Printf("worker config and %d connector(s) are valid\n", len(conns))
@@ -125,23 +135,89 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		}
 		defer stop()
 	}
-
-	log.Info("worker started", "version", version, "brokers", wc.BootstrapServers,
-		"connectors", len(conns))
-	for i, c := range conns {
-		if err := w.Start(ctx, c.Name, resolved[i]); err != nil {
-			_ = w.Close(context.Background())
-			return err
-		}
+	srv, ln, err := newRESTServer(wc, w, loggers, providers, log.With("logger", "rest"))
+	if err != nil {
+		return err
 	}
+	restCtx, stopREST := context.WithCancel(context.WithoutCancel(ctx))
+	restDone := make(chan error, 1)
+	go func() { restDone <- srv.Serve(restCtx, ln) }()
+
+	// Connectors created through the API come back in their target
+	// states; then the files, the desired state, are applied over them.
+	log.Info("worker started", "version", version, "brokers", wc.BootstrapServers,
+		"rest", ln.Addr().String(), "config_store", wc.ConfigStorageFile)
+	err = w.Restore(ctx)
+	if err == nil {
+		_, err = w.Apply(ctx, pipelines)
+	}
+	if err != nil {
+		stopREST()
+		<-restDone
+		return errors.Join(err, w.Close(context.Background()))
+	}
+	srv.SetReady()
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- w.Watch(ctx, pipelines) }()
+
 	<-ctx.Done()
 	log.Info("worker stopping", "why", "signal")
 	stopCtx, cancel := context.WithTimeout(context.Background(),
 		wc.TaskShutdownGracefulTimeout()+5*time.Second)
 	defer cancel()
-	err = w.Close(stopCtx)
+	// Shutdown order: stop taking requests, stop watching files, then stop
+	// the tasks, which commit what is durable and leave their groups.
+	stopREST()
+	err = errors.Join(<-restDone, <-watchDone, w.Close(stopCtx))
 	log.Info("worker stopped")
 	return err
+}
+
+// validateFiles loads the connector files and validates each with w,
+// reporting every problem of every file at once, with file and line.
+func validateFiles(wc *config.Worker, w *worker.Worker) ([]*config.Connector, error) {
+	conns, err := wc.LoadConnectors()
+	if err != nil {
+		return nil, err
+	}
+	var problems []error
+	for _, c := range conns {
+		if err := w.Validate(c.Name, c.Config); err != nil {
+			var ce *connectors.ConfigError
+			if errors.As(err, &ce) {
+				ce.Source = c.Source
+				ce.Errors = c.Locate(ce.Errors)
+			}
+			problems = append(problems, err)
+		}
+	}
+	return conns, errors.Join(problems...)
+}
+
+// workerProviders builds the config providers the worker enables.
+func workerProviders(wc *config.Worker) (*config.Providers, error) {
+	p := &config.Providers{Enabled: wc.ConfigProviders, FileAllowed: wc.FileProviderAllowedPaths}
+	if wc.EnvProviderAllowlist != "" {
+		re, err := regexp.Compile("^(?:" + wc.EnvProviderAllowlist + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("config.providers.env.param.allowlist.pattern: %w", err)
+		}
+		p.EnvAllow = re
+	}
+	return p, nil
+}
+
+// newWorkerLogger returns the worker's logger: levels per logger name,
+// changeable through /admin/loggers, and secrets redacted.
+func newWorkerLogger(w io.Writer, loggers *rest.Loggers, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelDebug - 8}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	l := slog.New(loggers.Handler(h))
+	slog.SetDefault(l)
+	return l
 }
 
 // serveMetrics serves Prometheus metrics at /metrics until stop is called.
