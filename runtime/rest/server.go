@@ -78,6 +78,7 @@ type Server struct {
 	opts      Options
 	log       *slog.Logger
 	mux       *http.ServeMux
+	patterns  []string // every route, for the OpenAPI test
 	ready     atomic.Bool
 	clusterID atomic.Pointer[string]
 }
@@ -187,6 +188,7 @@ type handler func(r *http.Request) (int, any, error)
 // handle registers h for pattern; errors become the JSON error body, with
 // every secret the worker knows redacted.
 func (s *Server) handle(pattern string, h handler) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		status, body, err := h(r)
 		if err != nil {
