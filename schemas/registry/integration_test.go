@@ -18,11 +18,7 @@ import (
 // TestIntegrationRestart registers schemas against a real Kafka, restarts
 // the server on the same topic and checks that every id survived.
 func TestIntegrationRestart(t *testing.T) {
-	brokersEnv := os.Getenv("TRIBUTARY_KAFKA_BROKERS")
-	if brokersEnv == "" {
-		t.Skip("TRIBUTARY_KAFKA_BROKERS is not set")
-	}
-	brokers := strings.Split(brokersEnv, ",")
+	brokers := integrationBrokers(t)
 	topic := fmt.Sprintf("_schemas_it_%d", time.Now().UnixNano())
 	t.Cleanup(func() { deleteTopic(t, brokers, topic) })
 
@@ -52,6 +48,27 @@ func TestIntegrationRestart(t *testing.T) {
 	if id := register(t, ts2, "orders-value", orderV2); id != 3 {
 		t.Errorf("after restart, new schema got id %d, want 3", id)
 	}
+}
+
+// TestIntegrationTwoInstances runs two registries over one topic of a real
+// Kafka: concurrent registrations through both agree, and closing the
+// leader loses nothing while the other instance takes over the writes.
+func TestIntegrationTwoInstances(t *testing.T) {
+	brokers := integrationBrokers(t)
+	topic := fmt.Sprintf("_schemas_it_leader_%d", time.Now().UnixNano())
+	t.Cleanup(func() { deleteTopic(t, brokers, topic) })
+	playTwoInstances(t, brokers, topic)
+}
+
+// integrationBrokers returns the brokers of the Kafka the integration
+// suite runs against.
+func integrationBrokers(t *testing.T) []string {
+	t.Helper()
+	brokersEnv := os.Getenv("TRIBUTARY_KAFKA_BROKERS")
+	if brokersEnv == "" {
+		t.Fatal("TRIBUTARY_KAFKA_BROKERS is not set; run integration/services.sh env")
+	}
+	return strings.Split(brokersEnv, ",")
 }
 
 func deleteTopic(t *testing.T, brokers []string, topic string) {

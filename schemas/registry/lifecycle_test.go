@@ -186,7 +186,6 @@ func TestServerConfigAndMode(t *testing.T) {
 	})
 }
 
-
 // TestServerSettingsRecordFormat checks the CONFIG, MODE and
 // DELETE_SUBJECT records against the bytes Confluent's registry writes.
 func TestServerSettingsRecordFormat(t *testing.T) {
@@ -202,7 +201,6 @@ func TestServerSettingsRecordFormat(t *testing.T) {
 		{"DELETE", "/subjects/a", "", 200, 0, nil},
 	})
 	want := []struct{ key, value string }{
-		{`{"keytype":"NOOP","magic":0}`, ""},
 		{`{"keytype":"CONFIG","magic":0}`, `{"compatibilityLevel":"FULL"}`},
 		{`{"keytype":"CONFIG","subject":"a","magic":0}`, `{"subject":"a","compatibilityLevel":"NONE"}`},
 		{`{"keytype":"MODE","subject":"a","magic":0}`, `{"subject":"a","mode":"READONLY"}`},

@@ -20,10 +20,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Defaults of Config.
+// Defaults of ServerConfig.
 const (
-	DefaultTopic        = "_schemas"
-	DefaultWriteTimeout = 10 * time.Second
+	DefaultTopic          = "_schemas"
+	DefaultWriteTimeout   = 10 * time.Second
+	DefaultSessionTimeout = 10 * time.Second
 )
 
 // maxBodySize bounds a request body; Avro schemas are far smaller.
@@ -41,9 +42,22 @@ type ServerConfig struct {
 	Topic string
 	// ReplicationFactor of the topic when the server creates it (default 1).
 	ReplicationFactor int
-	// WriteTimeout bounds how long a registration waits for its record to
-	// be written and read back (default DefaultWriteTimeout).
+	// WriteTimeout bounds how long a write waits for its records to be
+	// written and read back, or for a leader to forward it to (default
+	// DefaultWriteTimeout).
 	WriteTimeout time.Duration
+	// AdvertisedURL is the base URL other instances forward writes to when
+	// this one leads. Start sets it from its listener when empty; a server
+	// made with NewServer and no URL can lead but not be forwarded to.
+	AdvertisedURL string
+	// GroupID is the Kafka consumer group through which instances over
+	// one topic elect their leader (default: the topic name followed by
+	// ".leader").
+	GroupID string
+	// SessionTimeout is how long a leader that stopped heartbeating keeps
+	// its role before another instance takes over (default
+	// DefaultSessionTimeout). A leader that closes hands over at once.
+	SessionTimeout time.Duration
 	// KafkaOpts are extra franz-go client options, for TLS or SASL.
 	KafkaOpts []kgo.Opt
 	// Logger receives the server's logs (default: discarded).
@@ -55,15 +69,20 @@ type ServerConfig struct {
 // Reads are served from memory. Writes go through Kafka and are answered
 // once applied, so that a client reading right after its write sees it.
 type Server struct {
-	cfg   ServerConfig
-	view  *view
-	store *store
-	mux   *http.ServeMux
+	cfg       ServerConfig
+	view      *view
+	store     *store
+	lead      *leadership
+	forwarder *http.Client
+	mux       *http.ServeMux
 
 	// Set by Start only.
 	http     *http.Server
 	listener net.Listener
 	served   chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
 
 	// writeMu serialises every write's decision (ids, versions, the checks
 	// of a delete) with the records that make it durable.
@@ -86,15 +105,26 @@ func NewServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
+	if cfg.GroupID == "" {
+		cfg.GroupID = cfg.Topic + ".leader"
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = DefaultSessionTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, view: newView(cfg.Logger)}
+	s := &Server{cfg: cfg, view: newView(cfg.Logger),
+		forwarder: &http.Client{Timeout: cfg.WriteTimeout}}
 	st, err := openStore(ctx, cfg, s.view)
 	if err != nil {
 		return nil, fmt.Errorf("open schema store: %w", err)
 	}
 	s.store = st
+	if s.lead, err = startLeadership(cfg); err != nil {
+		st.close()
+		return nil, err
+	}
 	s.routes()
 	cfg.Logger.Info("schema registry started", "topic", cfg.Topic,
 		"subjects", len(s.view.subjectList(subjectsLive)))
@@ -107,14 +137,17 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if cfg.Addr == "" {
 		return nil, errors.New("schema registry: no listen address configured")
 	}
-	s, err := NewServer(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		s.store.close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if cfg.AdvertisedURL == "" {
+		cfg.AdvertisedURL = "http://" + ln.Addr().String()
+	}
+	s, err := NewServer(ctx, cfg)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
 	}
 	s.listener = ln
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
@@ -139,22 +172,34 @@ func (s *Server) URL() string {
 }
 
 // closeTimeout bounds how long Close waits for requests in flight.
-const closeTimeout = 5 * time.Second
+const closeTimeout = 3 * time.Second
 
 // Close stops the server in order: it stops accepting requests and lets
-// those in flight finish (when started with Start), then stops following
-// the topic and closes the Kafka client. A request still waiting for its
-// write then fails. Close does not stop another http.Server serving s.
+// those in flight finish (when started with Start), leaves the leader
+// election so that another instance takes writes at once, then stops
+// following the topic and closes the Kafka client. A request still waiting
+// for its write then fails. Close does not stop another http.Server
+// serving s.
 func (s *Server) Close() error {
-	var err error
-	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-		err = s.http.Shutdown(ctx)
-		cancel()
-		<-s.served
-	}
-	s.store.close()
-	return err
+	s.closeOnce.Do(func() {
+		if s.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+			if err := s.http.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+				// Graceful stop ran out of time: cut what is left,
+				// including connections a client opened but never used.
+				s.cfg.Logger.Warn("schema registry closing connections still open",
+					"timeout", closeTimeout)
+				s.closeErr = s.http.Close()
+			} else {
+				s.closeErr = err
+			}
+			cancel()
+			<-s.served
+		}
+		s.lead.close()
+		s.store.close()
+	})
+	return s.closeErr
 }
 
 // ServeHTTP serves one request.
@@ -256,6 +301,7 @@ func (s *Server) commit(ctx context.Context, recs ...record) *apiError {
 	if err := s.store.waitApplied(ctx, last); err != nil {
 		return writeFailure(err)
 	}
+	recordOffset(ctx, last)
 	return nil
 }
 
