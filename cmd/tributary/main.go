@@ -25,6 +25,7 @@ var version = "dev"
 var errReported = errors.New("reported")
 
 func main() {
+	tuneMemory()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := newRootCmd().ExecuteContext(ctx)
@@ -44,7 +45,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newWorkerCmd(), newLoadCmd(), newVerifyCmd(), newDemoCmd(), newRegistryCmd())
+	root.AddCommand(newWorkerCmd(), newLoadCmd(), newVerifyCmd(), newDemoCmd(), newRegistryCmd(),
+		newConnectorsCmd(), newPlanCmd())
 	return root
 }
 

@@ -96,7 +96,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 
 	var st store.ConfigStore = store.NewMemory()
 	if !check {
-		fs, err := store.OpenFile(wc.ConfigStorageFile)
+		fs, err := store.OpenFile(wc.ConfigStorePath())
 		if err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	// Connectors created through the API come back in their target
 	// states; then the files, the desired state, are applied over them.
 	log.Info("worker started", "version", version, "brokers", wc.BootstrapServers,
-		"rest", ln.Addr().String(), "config_store", wc.ConfigStorageFile)
+		"rest", ln.Addr().String(), "config_store", wc.ConfigStorePath())
 	err = w.Restore(ctx)
 	if err == nil {
 		_, err = w.Apply(ctx, pipelines)

@@ -36,7 +36,7 @@ func TestExamples(t *testing.T) {
 			continue
 		}
 		v := viper.New()
-		v.Set(KeyConfigFile, path)
+		v.Set(ViperConfigFile, path)
 		w, err := LoadWorker(v)
 		if err != nil {
 			t.Errorf("%s: %v", path, err)
@@ -57,7 +57,7 @@ func TestExamples(t *testing.T) {
 func TestExampleBookingsS3(t *testing.T) {
 	clearWorkerEnv(t)
 	v := viper.New()
-	v.Set(KeyConfigFile, filepath.Join(examples, "worker.yaml"))
+	v.Set(ViperConfigFile, filepath.Join(examples, "worker.yaml"))
 	w, err := LoadWorker(v)
 	if err != nil {
 		t.Fatal(err)

@@ -23,9 +23,14 @@ import (
 // EnvPrefix starts the name of every environment variable the worker reads.
 const EnvPrefix = "TRIBUTARY_"
 
-// KeyConfigFile is the viper key, flag and (as TRIBUTARY_CONFIG)
-// environment variable holding the path of the worker config file.
+// KeyConfigFile is the flag and (as TRIBUTARY_CONFIG) environment variable
+// holding the path of the worker config file.
 const KeyConfigFile = "config"
+
+// ViperConfigFile is the viper key of the config file path; set it to load
+// a file. It is not "config", because viper would then hide every key under
+// config., such as config.providers, behind the file path.
+const ViperConfigFile = "worker_config_file"
 
 // Worker is the configuration of one worker process. The mapstructure tags
 // are the keys, spelt as in Kafka Connect where Kafka Connect has the
@@ -174,7 +179,6 @@ func DefaultWorker() *Worker {
 		LogLevel:                      "info",
 		LogFormat:                     "text",
 		SpoolDir:                      filepath.Join(os.TempDir(), "tributary-spool"),
-		ConfigStorageFile:             filepath.Join(os.TempDir(), "tributary", "connectors.json"),
 		ConfigProviders:               []string{ProviderEnv},
 	}
 }
@@ -206,7 +210,10 @@ func BindFlags(v *viper.Viper, fs *pflag.FlagSet) error {
 	var errs []error
 	fs.VisitAll(func(f *pflag.Flag) {
 		key := strings.ReplaceAll(f.Name, "-", ".")
-		if key == KeyConfigFile || isWorkerKey(key) {
+		if key == KeyConfigFile {
+			key = ViperConfigFile
+		}
+		if key == ViperConfigFile || isWorkerKey(key) {
 			if err := v.BindPFlag(key, f); err != nil {
 				errs = append(errs, fmt.Errorf("bind flag %s: %w", f.Name, err))
 			}
@@ -227,10 +234,13 @@ func BindFlags(v *viper.Viper, fs *pflag.FlagSet) error {
 // Validate, is reported at once in a *connectors.ConfigError, with the file
 // and line, or the environment variable, each bad value came from.
 func LoadWorker(v *viper.Viper) (*Worker, error) {
-	for _, key := range append(workerKeys(), KeyConfigFile) {
+	for _, key := range workerKeys() {
 		if err := v.BindEnv(key, EnvName(key)); err != nil {
 			return nil, fmt.Errorf("bind %s to the environment: %w", key, err)
 		}
+	}
+	if err := v.BindEnv(ViperConfigFile, EnvName(KeyConfigFile)); err != nil {
+		return nil, fmt.Errorf("bind %s to the environment: %w", KeyConfigFile, err)
 	}
 
 	w := DefaultWorker()
@@ -240,7 +250,7 @@ func LoadWorker(v *viper.Viper) (*Worker, error) {
 		lines map[string]int
 		errs  []connectors.FieldError
 	)
-	if path := v.GetString(KeyConfigFile); path != "" {
+	if path := v.GetString(ViperConfigFile); path != "" {
 		w.Source = path
 		var err error
 		file, lines, errs, err = readWorkerFile(path)
@@ -513,9 +523,6 @@ func (w *Worker) validate() []connectors.FieldError {
 	if w.SpoolDir == "" {
 		bad("spool.dir", "must not be empty")
 	}
-	if w.ConfigStorageFile == "" {
-		bad("config.storage.file.filename", "must not be empty")
-	}
 	for _, p := range w.ConfigProviders {
 		check("config.providers", oneOf(ProviderEnv, ProviderFile)(p))
 	}
@@ -572,6 +579,23 @@ func listenerAddr(l string) (string, string) {
 		return "", fmt.Sprintf("listener %q: only http:// and https:// are supported", l)
 	}
 	return addr, hostPort(addr, false)
+}
+
+// ConfigStorePath is config.storage.file.filename or, when that is empty,
+// a file under the system's temporary directory named after group.id and
+// the REST port, so that two workers on one machine never share a store.
+func (w *Worker) ConfigStorePath() string {
+	if w.ConfigStorageFile != "" {
+		return w.ConfigStorageFile
+	}
+	_, port, _ := net.SplitHostPort(w.RESTAddr())
+	dir := strings.Map(func(r rune) rune {
+		if r == '/' || r == os.PathSeparator || r < ' ' {
+			return '_'
+		}
+		return r
+	}, w.GroupID+"-"+port)
+	return filepath.Join(os.TempDir(), "tributary-state", dir, "connectors.json")
 }
 
 // RESTTLS reports whether the REST listener is https://.

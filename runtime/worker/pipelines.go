@@ -34,7 +34,7 @@ func (p Pipelines) Load() ([]store.Connector, error) {
 	out := make([]store.Connector, len(conns))
 	for i, c := range conns {
 		out[i] = store.Connector{Name: c.Name, Config: c.Config, Target: store.TargetStarted,
-			Owner: c.Source}
+			Owner: abs(c.Source)}
 	}
 	return out, nil
 }
@@ -42,15 +42,24 @@ func (p Pipelines) Load() ([]store.Connector, error) {
 // Owns reports whether a connector owned by file belongs to p: a file of
 // p.Dir, present or deleted since, or one of p.Files.
 func (p Pipelines) Owns(file string) bool {
-	if p.Dir != "" && filepath.Clean(filepath.Dir(file)) == filepath.Clean(p.Dir) {
+	file = abs(file)
+	if p.Dir != "" && filepath.Dir(file) == abs(p.Dir) {
 		return true
 	}
 	for _, f := range p.Files {
-		if filepath.Clean(f) == filepath.Clean(file) {
+		if abs(f) == file {
 			return true
 		}
 	}
 	return false
+}
+
+// abs makes owner paths comparable whatever directory they were given from.
+func abs(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return filepath.Clean(path)
 }
 
 // Plan returns what applying p to the worker would change.
@@ -164,7 +173,7 @@ func (p Pipelines) relevant(path string) bool {
 	}
 	switch strings.ToLower(filepath.Ext(base)) {
 	case ".yaml", ".yml", ".json":
-		return p.Owns(path) || (p.Dir != "" && filepath.Dir(path) == filepath.Clean(p.Dir))
+		return p.Owns(path)
 	}
 	return false
 }

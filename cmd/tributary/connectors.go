@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/runtime/store"
+	"github.com/tributary-io/tributary/runtime/worker"
+)
+
+// connectClient talks to any Kafka Connect-compatible REST API.
+type connectClient struct {
+	base        string
+	user, pass  string
+	token       string
+	http        *http.Client
+	out, errOut io.Writer
+}
+
+func newConnectorsCmd() *cobra.Command {
+	c := &connectClient{http: &http.Client{Timeout: 100 * time.Second}}
+	cmd := &cobra.Command{
+		Use:   "connectors",
+		Short: "Manage connectors through a Kafka Connect-compatible REST API",
+		Long: `Manage connectors through the REST API of a Tributary worker or of any
+Kafka Connect cluster. Credentials may come from TRIBUTARY_REST_USER,
+TRIBUTARY_REST_PASSWORD and TRIBUTARY_REST_TOKEN instead of flags.`,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			c.out, c.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			c.base = strings.TrimSuffix(c.base, "/")
+			for _, e := range []struct {
+				v   *string
+				env string
+			}{{&c.user, "TRIBUTARY_REST_USER"}, {&c.pass, "TRIBUTARY_REST_PASSWORD"},
+				{&c.token, "TRIBUTARY_REST_TOKEN"}} {
+				if *e.v == "" {
+					*e.v = os.Getenv(e.env)
+				}
+			}
+		},
+	}
+	f := cmd.PersistentFlags()
+	f.StringVar(&c.base, "url", "http://127.0.0.1:8083", "REST API base URL")
+	f.StringVar(&c.user, "user", "", "basic auth user")
+	f.StringVar(&c.pass, "password", "", "basic auth password")
+	f.StringVar(&c.token, "token", "", "bearer token")
+
+	var includeTasks, onlyFailed, reset bool
+	var expand []string
+	list := &cobra.Command{
+		Use: "list", Short: "List connectors", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			q := url.Values{"expand": expand}
+			return c.print("GET", "/connectors?"+q.Encode(), nil, http.StatusOK)
+		},
+	}
+	list.Flags().StringSliceVar(&expand, "expand", nil, "status, info or both")
+	restart := &cobra.Command{
+		Use: "restart NAME", Short: "Restart a connector", Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			q := url.Values{"includeTasks": {fmt.Sprint(includeTasks)},
+				"onlyFailed": {fmt.Sprint(onlyFailed)}}
+			return c.print("POST", c.path(args[0], "restart")+"?"+q.Encode(), nil,
+				http.StatusAccepted, http.StatusNoContent)
+		},
+	}
+	restart.Flags().BoolVar(&includeTasks, "include-tasks", false, "restart the tasks too")
+	restart.Flags().BoolVar(&onlyFailed, "only-failed", false, "restart only what FAILED")
+	offsets := &cobra.Command{
+		Use: "offsets NAME", Short: "Show a connector's offsets, or reset them (--reset)",
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if reset {
+				return c.print("DELETE", c.path(args[0], "offsets"), nil, http.StatusOK)
+			}
+			return c.print("GET", c.path(args[0], "offsets"), nil, http.StatusOK)
+		},
+	}
+	offsets.Flags().BoolVar(&reset, "reset", false, "reset the offsets of a STOPPED connector")
+
+	simple := func(use, short, method, sub string, ok ...int) *cobra.Command {
+		return &cobra.Command{Use: use + " NAME", Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(_ *cobra.Command, args []string) error {
+				return c.print(method, c.path(args[0], sub), nil, ok...)
+			}}
+	}
+	cmd.AddCommand(list, restart, offsets,
+		simple("get", "Show a connector's info", "GET", "", http.StatusOK),
+		simple("status", "Show a connector's status", "GET", "status", http.StatusOK),
+		simple("delete", "Delete a connector", "DELETE", "", http.StatusNoContent),
+		simple("pause", "Pause a connector", "PUT", "pause", http.StatusAccepted),
+		simple("resume", "Resume a connector", "PUT", "resume", http.StatusAccepted),
+		simple("stop", "Stop a connector, keeping it defined", "PUT", "stop", http.StatusNoContent),
+		&cobra.Command{
+			Use:   "apply FILE...",
+			Short: "Create or update connectors from YAML or JSON files",
+			Long: `Create or update the connectors of YAML or JSON files, each in Kafka
+Connect's shape: {"name": ..., "config": {...}}. Every file is read and
+checked before any request is sent.`,
+			Args: cobra.MinimumNArgs(1),
+			RunE: func(_ *cobra.Command, args []string) error { return c.apply(args) },
+		})
+	return cmd
+}
+
+func (c *connectClient) path(name, sub string) string {
+	p := "/connectors/" + url.PathEscape(name)
+	if sub != "" {
+		p += "/" + sub
+	}
+	return p
+}
+
+// apply reads every file first, then puts each connector's config.
+func (c *connectClient) apply(paths []string) error {
+	var conns []*config.Connector
+	var errs []error
+	for _, p := range paths {
+		cc, err := config.LoadConnector(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		conns = append(conns, cc)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, cc := range conns {
+		status, body, err := c.do("PUT", c.path(cc.Name, "config"), cc.Config)
+		if err != nil {
+			return err
+		}
+		switch status {
+		case http.StatusCreated:
+			fmt.Fprintf(c.out, "created %s (%s)\n", cc.Name, cc.Source)
+		case http.StatusOK:
+			fmt.Fprintf(c.out, "updated %s (%s)\n", cc.Name, cc.Source)
+		default:
+			return apiFailure(status, body)
+		}
+	}
+	return nil
+}
+
+// print sends a request and prints the JSON answer, indented.
+func (c *connectClient) print(method, path string, body any, ok ...int) error {
+	status, out, err := c.do(method, path, body)
+	if err != nil {
+		return err
+	}
+	for _, s := range ok {
+		if status == s {
+			if len(bytes.TrimSpace(out)) == 0 {
+				fmt.Fprintf(c.out, "%d %s\n", status, http.StatusText(status))
+				return nil
+			}
+			var buf bytes.Buffer
+			if json.Indent(&buf, out, "", "  ") != nil {
+				buf.Reset()
+				buf.Write(out)
+			}
+			fmt.Fprintln(c.out, buf.String())
+			return nil
+		}
+	}
+	return apiFailure(status, out)
+}
+
+// apiFailure renders Kafka Connect's error body.
+func apiFailure(status int, body []byte) error {
+	var e struct {
+		Code    int    `json:"error_code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Message != "" {
+		return fmt.Errorf("%d: %s", status, e.Message)
+	}
+	return fmt.Errorf("%d %s: %s", status, http.StatusText(status), bytes.TrimSpace(body))
+}
+
+func (c *connectClient) do(method, path string, body any) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	switch {
+	case c.token != "":
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	case c.user != "":
+		req.SetBasicAuth(c.user, c.pass)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s %s: %w", method, c.base+path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	return resp.StatusCode, out, err
+}
+
+func newPlanCmd() *cobra.Command {
+	storePath := config.DefaultWorker().ConfigStorePath()
+	cmd := &cobra.Command{
+		Use:   "plan DIR",
+		Short: "Show what applying a pipelines directory would change",
+		Long: `Compare the connector files of DIR with the connectors a standalone worker
+keeps in its config store (config.storage.file.filename), and print what
+the worker would create, update and delete when it applies DIR. Connectors
+created through the REST API are never deleted by a directory.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := store.OpenFile(storePath)
+			if err != nil {
+				return err
+			}
+			p := worker.Pipelines{Dir: args[0]}
+			desired, err := p.Load()
+			if err != nil {
+				return err
+			}
+			current, err := st.Connectors(cmd.Context())
+			if err != nil {
+				return err
+			}
+			printPlan(cmd.OutOrStdout(), store.Diff(desired, current, p.Owns))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&storePath, "config-store", storePath,
+		"the worker's config.storage.file.filename")
+	return cmd
+}
+
+func printPlan(w io.Writer, changes []store.Change) {
+	if len(changes) == 0 {
+		fmt.Fprintln(w, "no changes")
+		return
+	}
+	sign := map[string]string{store.ActionCreate: "+", store.ActionUpdate: "~",
+		store.ActionDelete: "-"}
+	for _, ch := range changes {
+		line := fmt.Sprintf("%s %s %s (%s)", sign[ch.Action], ch.Action, ch.Name, ch.Owner)
+		if len(ch.Keys) > 0 {
+			line += ": " + strings.Join(ch.Keys, ", ")
+		}
+		if ch.From != "" {
+			line += "; owner was " + ch.From
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "%d change(s)\n", len(changes))
+}
