@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -37,7 +38,6 @@ type task struct {
 	committed map[connectors.TopicPartition]int64
 	rewinds   map[connectors.TopicPartition]int64
 	lastFlush time.Time
-	batch     []*connectors.Record
 
 	stateMu sync.Mutex
 	state   string
@@ -165,13 +165,8 @@ func (t *task) handle(ctx context.Context, fetches kgo.Fetches) error {
 		}
 	}
 	krs = krs[:n]
-	if err := t.decodeAll(ctx, krs); err != nil {
+	if err := t.deliver(ctx, krs); err != nil {
 		return err
-	}
-	if len(t.batch) > 0 {
-		if err := t.put(ctx, t.batch); err != nil {
-			return err
-		}
 	}
 	t.applyRewinds()
 
@@ -182,39 +177,85 @@ func (t *task) handle(ctx context.Context, fetches kgo.Fetches) error {
 	return nil
 }
 
-// decodeAll converts a batch into t.batch, in order. Decoding is
-// independent per record and the heaviest step of the loop, so the batch is
-// split across the cores; the first error by position wins, as it would
-// decoding one by one.
-func (t *task) decodeAll(ctx context.Context, krs []*kgo.Record) error {
-	out := make([]*connectors.Record, len(krs))
-	errs := make([]error, len(krs))
-	workers := min(runtime.GOMAXPROCS(0), (len(krs)+decodeChunk-1)/decodeChunk)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(krs); i += workers {
-				out[i], errs[i] = t.convert(ctx, krs[i])
-			}
-		}()
+// deliver decodes krs and puts them into the sink, in order. Decoding is
+// independent per record and, after the sink's own work, the heaviest step
+// of the loop, so the batch is cut into chunks that decode on every core
+// while the sink takes the chunks before them. A decode error ends the
+// delivery at the failing record: the records before it reach the sink,
+// none after it, as when decoding one by one.
+func (t *task) deliver(ctx context.Context, krs []*kgo.Record) error {
+	chunks := make([]decoded, (len(krs)+chunkSize-1)/chunkSize)
+	if len(chunks) == 0 {
+		return nil
 	}
-	wg.Wait()
-	t.batch = t.batch[:0]
-	for i, r := range out {
-		if errs[i] != nil {
-			return errs[i]
+	for i := range chunks {
+		chunks[i].done = make(chan struct{})
+	}
+
+	// The decoders stop early once delivery has failed; the deferred
+	// cancel-then-wait makes sure none outlives this call.
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	var next atomic.Int64
+	for range min(runtime.GOMAXPROCS(0), len(chunks)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(chunks) {
+					return
+				}
+				t.decodeChunk(ctx, &chunks[i], krs[i*chunkSize:min((i+1)*chunkSize, len(krs))])
+			}
+		})
+	}
+
+	for i := range chunks {
+		c := &chunks[i]
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		if r != nil {
-			t.batch = append(t.batch, r)
+		if len(c.records) > 0 {
+			if err := t.put(ctx, c.records); err != nil {
+				return err
+			}
+		}
+		if c.err != nil {
+			return c.err
 		}
 	}
 	return nil
 }
 
-// decodeChunk is the fewest records worth a decoding goroutine.
-const decodeChunk = 256
+// decoded is one chunk of a batch, converted. done is closed once records
+// and err are set.
+type decoded struct {
+	records []*connectors.Record
+	err     error
+	done    chan struct{}
+}
+
+// decodeChunk converts krs into c, stopping at the first error.
+func (t *task) decodeChunk(ctx context.Context, c *decoded, krs []*kgo.Record) {
+	defer close(c.done)
+	c.records = make([]*connectors.Record, 0, len(krs))
+	for _, kr := range krs {
+		r, err := t.convert(ctx, kr)
+		if err != nil {
+			c.err = err
+			return
+		}
+		if r != nil {
+			c.records = append(c.records, r)
+		}
+	}
+}
+
+// chunkSize is how many records a decoder converts at a time, and so
+// how many the sink takes per Put while the next chunks decode.
+const chunkSize = 1024
 
 // flushTick is how often PreCommit runs: every commit interval, and at least
 // every second when the sink rotates on the wall clock.
