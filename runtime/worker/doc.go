@@ -8,7 +8,8 @@
 //  1. poll a batch of records (rebalances wait until the batch is handled);
 //  2. decode each value through the connector's converter (Confluent wire
 //     format, schema from the registry, ids cached); a registry outage is
-//     retried with backoff, never treated as a bad record;
+//     retried with backoff, never treated as a bad record; then run the
+//     connector's transform chain (connectors/transform), which may drop it;
 //  3. hand the batch to the connector's SinkTask.Put, retrying with backoff
 //     when it reports a retriable error;
 //  4. every offset.flush.interval.ms, ask SinkTask.PreCommit which offsets

@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/connectors/transform"
 	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/schemas"
 )
@@ -38,6 +39,11 @@ type task struct {
 	committed map[connectors.TopicPartition]int64
 	rewinds   map[connectors.TopicPartition]int64
 	lastFlush time.Time
+
+	// chain is the connector's transforms; prog follows the records
+	// that never reach the sink.
+	chain *transform.Chain
+	prog  progress
 
 	stateMu sync.Mutex
 	state   string
@@ -86,6 +92,9 @@ func (t *task) runLoop(ctx context.Context) (err error) {
 	tc := connectors.SinkTaskContext{
 		Connector: t.c.name, TaskID: t.id, Logger: t.log,
 		Rewind: func(tp connectors.TopicPartition, offset int64) { t.rewinds[tp] = offset },
+	}
+	if t.chain, err = t.newChain(); err != nil {
+		return err
 	}
 	if err := t.sink.Start(ctx, tc, t.config); err != nil {
 		return fmt.Errorf("start: %w", err)
@@ -168,6 +177,7 @@ func (t *task) handle(ctx context.Context, fetches kgo.Fetches) error {
 	if err := t.deliver(ctx, krs); err != nil {
 		return err
 	}
+	t.prog.consumed(krs)
 	t.applyRewinds()
 
 	if time.Since(t.lastFlush) >= t.flushTick() {
@@ -278,7 +288,7 @@ func (t *task) convert(ctx context.Context, kr *kgo.Record) (*connectors.Record,
 		r.Headers = append(r.Headers, connectors.Header{Key: h.Key, Value: h.Value})
 	}
 	if kr.Value == nil {
-		return r, nil // tombstone
+		return t.transform(r) // a tombstone: transforms see it too
 	}
 	var err error
 	backoff := newBackoff()
@@ -294,7 +304,7 @@ func (t *task) convert(ctx context.Context, kr *kgo.Record) (*connectors.Record,
 		}
 	}
 	if err == nil {
-		return r, nil
+		return t.transform(r)
 	}
 	err = fmt.Errorf("decode record %s: %w", r.Position(), err)
 	if t.c.common.ErrorsTolerance == config.ToleranceAll {
@@ -311,6 +321,9 @@ func (t *task) put(ctx context.Context, batch []*connectors.Record) error {
 	backoff := newBackoff()
 	for {
 		err := t.sink.Put(ctx, batch)
+		if err == nil {
+			t.prog.put(batch)
+		}
 		if err == nil || !connectors.IsRetriable(err) {
 			return err
 		}
@@ -332,6 +345,7 @@ func (t *task) applyRewinds() {
 			set[tp.Topic] = make(map[int32]kgo.EpochOffset)
 		}
 		set[tp.Topic][tp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: off}
+		t.prog.rewound(tp, off)
 		t.log.Info("partition rewound", "topic", tp.Topic, "partition", tp.Partition, "offset", off)
 	}
 	t.cl.SetOffsets(set)
@@ -358,7 +372,7 @@ func (t *task) commit(ctx context.Context, only []connectors.TopicPartition) err
 		}
 		return false
 	}
-	for tp, off := range durable {
+	for tp, off := range t.prog.durable(durable) {
 		if !keep(tp) || t.committed[tp] == off {
 			continue
 		}
@@ -426,6 +440,7 @@ func (t *task) onAssigned(ctx context.Context, offsets map[string]map[int32]kgo.
 	for tp, off := range resume {
 		offsets[tp.Topic][tp.Partition] = kgo.NewOffset().At(off).WithEpoch(-1)
 	}
+	t.prog.assign(committed, resume)
 	t.log.Info("partitions assigned", "partitions", len(committed), "moved_by_sink", len(resume))
 	return offsets, nil
 }
@@ -465,6 +480,7 @@ func (t *task) release(ctx context.Context, parts map[string][]int32, commit boo
 		delete(t.assigned, tp)
 		delete(t.committed, tp)
 		delete(t.rewinds, tp)
+		t.prog.release(tp)
 	}
 	why := "rebalance"
 	if !commit {
