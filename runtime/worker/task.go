@@ -17,7 +17,6 @@ import (
 
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/connectors/transform"
-	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/schemas"
 )
 
@@ -288,7 +287,7 @@ func (t *task) convert(ctx context.Context, kr *kgo.Record) (*connectors.Record,
 		r.Headers = append(r.Headers, connectors.Header{Key: h.Key, Value: h.Value})
 	}
 	if kr.Value == nil {
-		return t.transform(r) // a tombstone: transforms see it too
+		return t.transform(kr, r) // a tombstone: transforms see it too
 	}
 	var err error
 	backoff := newBackoff()
@@ -304,15 +303,9 @@ func (t *task) convert(ctx context.Context, kr *kgo.Record) (*connectors.Record,
 		}
 	}
 	if err == nil {
-		return t.transform(r)
+		return t.transform(kr, r)
 	}
-	err = fmt.Errorf("decode record %s: %w", r.Position(), err)
-	if t.c.common.ErrorsTolerance == config.ToleranceAll {
-		t.log.Warn("record skipped", "topic", kr.Topic, "partition", kr.Partition,
-			"offset", kr.Offset, "err", err, "why", "errors.tolerance=all")
-		return nil, nil
-	}
-	return nil, err
+	return t.tolerate(kr, fmt.Errorf("decode record %s: %w", r.Position(), err))
 }
 
 // put hands a batch to the sink, backing off and retrying while the sink

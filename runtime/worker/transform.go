@@ -25,19 +25,25 @@ func (t *task) newChain() (*transform.Chain, error) {
 	return chain, nil
 }
 
-// transform runs the chain on a converted record. A nil record means the
-// chain dropped it. A transform that fails is permanent for the record: it
-// fails the task under errors.tolerance=none and skips the record, logged,
-// under all, as a record that cannot be decoded does.
-func (t *task) transform(r *connectors.Record) (*connectors.Record, error) {
+// transform runs the chain on r, converted from kr. A nil record means the
+// chain dropped it. A transform that fails is permanent for the record.
+func (t *task) transform(kr *kgo.Record, r *connectors.Record) (*connectors.Record, error) {
 	out, err := t.chain.Apply(r)
 	if err == nil {
 		return out, nil
 	}
-	err = fmt.Errorf("transform record %s: %w", r.Position(), err)
+	// kr, not r: the chain may have renamed r's topic before it failed.
+	pos := connectors.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
+	return t.tolerate(kr, fmt.Errorf("transform record %s: %w", pos.Position(), err))
+}
+
+// tolerate decides what a permanent failure on one record does: under
+// errors.tolerance=none it fails the task, under all the record is skipped
+// and logged.
+func (t *task) tolerate(kr *kgo.Record, err error) (*connectors.Record, error) {
 	if t.c.common.ErrorsTolerance == config.ToleranceAll {
-		t.log.Warn("record skipped", "topic", r.Topic, "partition", r.Partition,
-			"offset", r.Offset, "err", err, "why", "errors.tolerance=all")
+		t.log.Warn("record skipped", "topic", kr.Topic, "partition", kr.Partition,
+			"offset", kr.Offset, "err", err, "why", "errors.tolerance=all")
 		return nil, nil
 	}
 	return nil, err
