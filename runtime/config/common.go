@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/connectors/transform"
 )
 
 // Keys every sink shares, spelt as in Kafka Connect.
@@ -151,7 +152,30 @@ func (c *Connector) Common() (Common, []connectors.FieldError) {
 	}
 
 	cm.ConsumerOverrides = p.overrides()
+	p.transforms()
 	return cm, p.errs
+}
+
+// transforms checks the transform chain: transforms, predicates and the
+// keys of each alias. The tasks build the chain again from the config with
+// references resolved.
+func (p *commonParser) transforms() {
+	_, errs := transform.Parse(p.c.Config)
+	for _, fe := range errs {
+		line, ok := p.c.Lines[fe.Key]
+		if !ok {
+			// A missing key is placed at the type of its alias.
+			parts := strings.SplitN(fe.Key, ".", 3)
+			if len(parts) == 3 {
+				line, ok = p.c.Lines[parts[0]+"."+parts[1]+"."+transform.KeyType]
+			}
+		}
+		if !ok || p.c.Source == "" {
+			p.errorf(fe.Key, "%s", fe.Message)
+			continue
+		}
+		p.errs = append(p.errs, fieldErr(p.c.Source, line, joinKey("config", fe.Key), "%s", fe.Message))
+	}
 }
 
 // commonParser collects the problems found by Common.

@@ -39,6 +39,7 @@ func TestLoadConnectorErrors(t *testing.T) {
 			dir + "duplicate.json:6: config.topics: duplicate key (first at line 5)",
 		}},
 		{"duplicate-nested.yaml", []string{
+			dir + `duplicate-nested.yaml:5: config.transforms.mask.type: alias "mask" is not listed in transforms`,
 			dir + "duplicate-nested.yaml:8: config.transforms.mask.type: duplicate key (first at line 5)",
 		}},
 		{"alias.yaml", []string{
