@@ -125,6 +125,25 @@ func TestConnectorSurvivesRestart(t *testing.T) {
 	}
 	w.waitState("kept", "RUNNING", 2)
 	waitFor(t, 60*time.Second, "60 records committed", func() bool { return w.committed("kept") == 60 })
+
+	// The bucket decides where the S3 sink resumes, so a reset that could
+	// not replay anything is refused, and so is one while it runs.
+	if status, body := w.call("DELETE", "/connectors/kept/offsets", nil); status != http.StatusBadRequest ||
+		!strings.Contains(string(body), "STOPPED state") {
+		t.Errorf("reset while running: %d %s", status, body)
+	}
+	if status, body := w.call("PUT", "/connectors/kept/stop", nil); status != http.StatusNoContent {
+		t.Fatalf("stop: %d %s", status, body)
+	}
+	w.waitState("kept", "STOPPED", 0)
+	status, body = w.call("DELETE", "/connectors/kept/offsets", nil)
+	if status != http.StatusBadRequest || !strings.Contains(string(body),
+		"after a reset the sink would resume after them and write nothing again") {
+		t.Errorf("reset of a storage sink: %d %s", status, body)
+	}
+	if got := w.committed("kept"); got != 60 {
+		t.Errorf("a refused reset changed the offsets: sum %d, want 60", got)
+	}
 }
 
 // TestSecretNeverShown gives the S3 secret as ${env:...} and checks that
