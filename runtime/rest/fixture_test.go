@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,72 +19,8 @@ import (
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/runtime/worker"
-	"github.com/tributary-io/tributary/schemas"
+	"github.com/tributary-io/tributary/runtime/worker/workertest"
 )
-
-// fakeSink is a sink connector that writes nowhere and reports every record
-// it was handed as durable. It requires fake.required.
-type fakeSink struct{}
-
-func (fakeSink) Validate(cfg map[string]string) []connectors.FieldError {
-	if cfg["fake.required"] == "" {
-		return []connectors.FieldError{{Key: "fake.required", Message: "is required"}}
-	}
-	return nil
-}
-
-func (fakeSink) TaskConfigs(cfg map[string]string, n int) []map[string]string {
-	out := make([]map[string]string, n)
-	for i := range out {
-		out[i] = cfg
-	}
-	return out
-}
-
-func (fakeSink) NewTask() connectors.SinkTask {
-	return &fakeTask{next: map[connectors.TopicPartition]int64{}}
-}
-
-type fakeTask struct {
-	mu   sync.Mutex
-	next map[connectors.TopicPartition]int64
-}
-
-func (t *fakeTask) Start(context.Context, connectors.SinkTaskContext, map[string]string) error {
-	return nil
-}
-
-func (t *fakeTask) Open(context.Context, map[connectors.TopicPartition]int64) (map[connectors.TopicPartition]int64, error) {
-	return nil, nil
-}
-
-func (t *fakeTask) Put(_ context.Context, rs []*connectors.Record) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, r := range rs {
-		t.next[r.TopicPartition()] = r.Offset + 1
-	}
-	return nil
-}
-
-func (t *fakeTask) PreCommit(context.Context) (map[connectors.TopicPartition]int64, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := make(map[connectors.TopicPartition]int64, len(t.next))
-	for tp, o := range t.next {
-		out[tp] = o
-	}
-	return out, nil
-}
-
-func (t *fakeTask) Close(context.Context, []connectors.TopicPartition) error { return nil }
-func (t *fakeTask) Stop(context.Context) error                               { return nil }
-
-type rawDecoder struct{}
-
-func (rawDecoder) Decode(_ context.Context, v []byte) (*schemas.Schema, any, error) {
-	return nil, v, nil
-}
 
 // fixture is a worker on an in-process Kafka with the API in front.
 type fixture struct {
@@ -113,8 +48,8 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	secrets := &config.Secrets{}
 	w := worker.New(worker.Options{
 		Brokers:        kc.ListenAddrs(),
-		Plugins:        map[string]connectors.SinkConnector{"fake": fakeSink{}},
-		NewDecoder:     func(map[string]string) (worker.Decoder, error) { return rawDecoder{}, nil },
+		Plugins:        map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
+		NewDecoder:     func(map[string]string) (worker.Decoder, error) { return workertest.Raw{}, nil },
 		CommitInterval: 50 * time.Millisecond,
 		SessionTimeout: 6 * time.Second,
 		WorkerID:       "127.0.0.1:8083",

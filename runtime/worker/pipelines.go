@@ -114,8 +114,8 @@ func (w *Worker) Apply(ctx context.Context, p Pipelines) ([]store.Change, error)
 	return changes, errors.Join(errs...)
 }
 
-// Watch applies p whenever a file of p.Dir or one of p.Files changes,
-// until ctx is done. Changes are gathered for a short while first, since
+// Watch applies p once its watch is in place, then whenever a file of
+// p.Dir or one of p.Files changes, until ctx is done. Changes are gathered for a short while first, since
 // editors write a file in several steps. A failed apply is logged with
 // every problem and the next change retries it.
 func (w *Worker) Watch(ctx context.Context, p Pipelines) error {
@@ -137,9 +137,10 @@ func (w *Worker) Watch(ctx context.Context, p Pipelines) error {
 		}
 	}
 
+	// Apply once as soon as the watch is in place, for changes made since
+	// the caller's last Apply and before the watch saw them.
 	const settle = 300 * time.Millisecond
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		select {

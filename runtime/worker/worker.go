@@ -224,6 +224,11 @@ func (w *Worker) PutConfig(ctx context.Context, name string, cfg map[string]stri
 	ctx = context.WithoutCancel(ctx)
 	w.mu.Lock()
 	c, ok := w.connectors[name]
+	var owned error
+	var prev map[string]string
+	if ok {
+		owned, prev = c.ownedBy(by), maps.Clone(c.config)
+	}
 	w.mu.Unlock()
 	if !ok {
 		err := w.create(ctx, store.Connector{Name: name, Config: cfg,
@@ -233,7 +238,10 @@ func (w *Worker) PutConfig(ctx context.Context, name string, cfg map[string]stri
 		}
 		return err == nil, err
 	}
-	cfg = config.Unmask(cfg, c.config)
+	if owned != nil {
+		return false, owned // before validation: a fixed config would be refused too
+	}
+	cfg = config.Unmask(cfg, prev)
 	common, plugin, err := w.validate(name, cfg)
 	if err != nil {
 		return false, err

@@ -1,0 +1,148 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/runtime/store"
+	"github.com/tributary-io/tributary/runtime/worker"
+	"github.com/tributary-io/tributary/runtime/worker/workertest"
+)
+
+func newWorker(t *testing.T, brokers []string, st store.ConfigStore) *worker.Worker {
+	t.Helper()
+	w := worker.New(worker.Options{
+		Brokers:        brokers,
+		Plugins:        map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
+		NewDecoder:     func(map[string]string) (worker.Decoder, error) { return workertest.Raw{}, nil },
+		CommitInterval: 50 * time.Millisecond,
+		SessionTimeout: 6 * time.Second,
+		Store:          st,
+	})
+	t.Cleanup(func() { _ = w.Close(context.Background()) })
+	return w
+}
+
+func writeConnector(t *testing.T, path, name, required string) {
+	t.Helper()
+	yaml := "name: " + name + "\nconfig:\n  connector.class: fake\n  topics: orders\n" +
+		"  fake.required: " + required + "\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPipelinesAndRestore applies a pipelines directory, follows its
+// changes, keeps connectors created through the API, and brings everything
+// back in its target state in a new worker over the same store.
+func TestPipelinesAndRestore(t *testing.T) {
+	ctx := context.Background()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	dir := t.TempDir()
+	pipes := filepath.Join(dir, "pipelines")
+	if err := os.Mkdir(pipes, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenFile(filepath.Join(dir, "state", "connectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorker(t, kc.ListenAddrs(), st)
+	p := worker.Pipelines{Dir: pipes}
+
+	aFile := filepath.Join(pipes, "a.yaml")
+	writeConnector(t, aFile, "a", "one")
+	changes, err := w.Apply(ctx, p)
+	if err != nil || len(changes) != 1 || changes[0].Action != store.ActionCreate {
+		t.Fatalf("apply: %+v %v", changes, err)
+	}
+	must(t, w.Create(ctx, "api", map[string]string{"connector.class": "fake", "topics": "orders",
+		"fake.required": "x"}, store.TargetStarted, ""))
+
+	var owned *worker.OwnedError
+	if _, err := w.PutConfig(ctx, "a", map[string]string{}, ""); !errors.As(err, &owned) ||
+		owned.File != aFile {
+		t.Fatalf("API change of a file's connector: %v", err)
+	}
+	if err := w.Delete(ctx, "a", ""); !errors.As(err, &owned) {
+		t.Fatalf("API delete of a file's connector: %v", err)
+	}
+
+	// Follow the directory: an edit, a new file, a removed file.
+	wctx, stop := context.WithCancel(ctx)
+	watched := make(chan error, 1)
+	go func() { watched <- w.Watch(wctx, p) }()
+	defer func() {
+		stop()
+		if err := <-watched; err != nil {
+			t.Error(err)
+		}
+	}()
+	writeConnector(t, aFile, "a", "two")
+	waitFor(t, "a reconfigured", func() bool {
+		info, err := w.Info("a")
+		return err == nil && info.Config["fake.required"] == "two"
+	})
+	writeConnector(t, filepath.Join(pipes, "b.yml"), "b", "b")
+	waitFor(t, "b created", func() bool { return slices.Contains(w.Connectors(), "b") })
+	must(t, os.Remove(aFile))
+	waitFor(t, "a deleted", func() bool { return !slices.Contains(w.Connectors(), "a") })
+	if got := w.Connectors(); !slices.Equal(got, []string{"api", "b"}) {
+		t.Fatalf("connectors: %v", got)
+	}
+
+	// A new worker over the same store resumes each in its target state.
+	must(t, w.Pause(ctx, "api"))
+	must(t, w.Stop(ctx, "b"))
+	stop()
+	must(t, w.Close(ctx))
+	st2, err := store.OpenFile(filepath.Join(dir, "state", "connectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2 := newWorker(t, kc.ListenAddrs(), st2)
+	must(t, w2.Restore(ctx))
+	if plan, err := w2.Plan(ctx, p); err != nil || len(plan) != 0 {
+		t.Errorf("plan after restore: %+v %v", plan, err)
+	}
+	waitFor(t, "api paused and b stopped", func() bool {
+		api, _ := w2.Status("api")
+		b, _ := w2.Status("b")
+		return api.State == worker.StatePaused && len(api.Tasks) == 1 &&
+			api.Tasks[0].State == worker.StatePaused &&
+			b.State == worker.StateStopped && len(b.Tasks) == 0
+	})
+	if info, _ := w2.Info("b"); info.Owner != filepath.Join(pipes, "b.yml") {
+		t.Errorf("owner of b after restore: %q", info.Owner)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,80 @@
+// Package workertest has what tests of the worker and of the REST API share:
+// a sink connector that writes nowhere and a decoder that decodes nothing.
+package workertest
+
+import (
+	"context"
+	"sync"
+
+	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/schemas"
+)
+
+// Sink is a sink connector whose tasks write nowhere and report every
+// record they were handed as durable. Its configs require fake.required.
+type Sink struct{}
+
+// Validate implements connectors.SinkConnector.
+func (Sink) Validate(cfg map[string]string) []connectors.FieldError {
+	if cfg["fake.required"] == "" {
+		return []connectors.FieldError{{Key: "fake.required", Message: "is required"}}
+	}
+	return nil
+}
+
+// TaskConfigs implements connectors.SinkConnector.
+func (Sink) TaskConfigs(cfg map[string]string, n int) []map[string]string {
+	out := make([]map[string]string, n)
+	for i := range out {
+		out[i] = cfg
+	}
+	return out
+}
+
+// NewTask implements connectors.SinkConnector.
+func (Sink) NewTask() connectors.SinkTask {
+	return &task{next: map[connectors.TopicPartition]int64{}}
+}
+
+type task struct {
+	mu   sync.Mutex
+	next map[connectors.TopicPartition]int64
+}
+
+func (t *task) Start(context.Context, connectors.SinkTaskContext, map[string]string) error {
+	return nil
+}
+
+func (t *task) Open(context.Context, map[connectors.TopicPartition]int64) (map[connectors.TopicPartition]int64, error) {
+	return nil, nil
+}
+
+func (t *task) Put(_ context.Context, rs []*connectors.Record) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range rs {
+		t.next[r.TopicPartition()] = r.Offset + 1
+	}
+	return nil
+}
+
+func (t *task) PreCommit(context.Context) (map[connectors.TopicPartition]int64, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[connectors.TopicPartition]int64, len(t.next))
+	for tp, o := range t.next {
+		out[tp] = o
+	}
+	return out, nil
+}
+
+func (t *task) Close(context.Context, []connectors.TopicPartition) error { return nil }
+func (t *task) Stop(context.Context) error                               { return nil }
+
+// Raw is a decoder that hands values on as bytes, without a schema.
+type Raw struct{}
+
+// Decode implements worker.Decoder.
+func (Raw) Decode(_ context.Context, v []byte) (*schemas.Schema, any, error) {
+	return nil, v, nil
+}
