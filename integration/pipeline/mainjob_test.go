@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -172,15 +171,8 @@ print(json.dumps(out))
 
 func duckdbFigures(t *testing.T, dir string) figures {
 	t.Helper()
-	out, err := exec.Command(env.Python, "-c", duckdbScript, dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("duckdb: %v\n%s", err, out)
-	}
 	var f figures
-	if err := json.Unmarshal(out, &f); err != nil {
-		t.Fatalf("duckdb output %q: %v", out, err)
-	}
-	t.Logf("duckdb: %s", out)
+	runDuckDB(t, duckdbScript, dir, &f)
 	return f
 }
 

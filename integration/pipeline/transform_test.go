@@ -189,14 +189,21 @@ print(json.dumps({
 
 func duckdbTransformed(t *testing.T, dir string) transformedFigures {
 	t.Helper()
-	out, err := exec.Command(env.Python, "-c", duckdbTransformScript, dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("duckdb: %v\n%s", err, out)
-	}
-	t.Logf("duckdb: %s", out)
 	var f transformedFigures
-	if err := json.Unmarshal(out, &f); err != nil {
-		t.Fatalf("duckdb output %q: %v", out, err)
-	}
+	runDuckDB(t, duckdbTransformScript, dir, &f)
 	return f
+}
+
+// runDuckDB runs a Python script that queries the Parquet files under dir
+// with DuckDB and prints one JSON object, and decodes that object into out.
+func runDuckDB(t *testing.T, script, dir string, out any) {
+	t.Helper()
+	b, err := exec.Command(env.Python, "-c", script, dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("duckdb: %v\n%s", err, b)
+	}
+	t.Logf("duckdb: %s", b)
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("duckdb output %q: %v", b, err)
+	}
 }
