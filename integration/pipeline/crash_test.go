@@ -43,9 +43,10 @@ var rotationModes = []struct {
 	}},
 }
 
-// TestCrashRecovery kills the worker with SIGKILL five times at random
-// moments while the bookings load, restarts it each time, and checks with
-// the sink oracle that every offset landed exactly once.
+// TestCrashRecovery kills the worker with SIGKILL five times while the
+// bookings load, at random moments or right after a segment is committed,
+// restarts it each time, and checks with the sink oracle that every offset
+// landed exactly once.
 func TestCrashRecovery(t *testing.T) {
 	env = services.Require(t)
 	for _, mode := range rotationModes {
@@ -59,19 +60,17 @@ func TestCrashRecovery(t *testing.T) {
 			w := startWorkerProcCommitting(t, "worker", regURL,
 				sinkConfig(topic, bucket, mode.config), 5*time.Second)
 
-			loaded := make(chan error, 1)
-			go func() {
-				res := loadBookings(t, ctx, topic, regURL, 0)
-				if res.Produced != 119390 {
-					loaded <- fmt.Errorf("produced %d", res.Produced)
-				}
-				close(loaded)
-			}()
-
+			// The load runs in five chunks, one ahead of each kill, so that
+			// every kill finds records still on their way to the bucket.
+			const chunks = 5
+			chunk := (119390 + chunks - 1) / chunks
 			seed := time.Now().UnixNano()
 			rng := rand.New(rand.NewPCG(uint64(seed), 1))
 			t.Logf("kill schedule seed %d", seed)
-			for i := range 5 {
+			produced := 0
+			for i := range chunks {
+				n := min(chunk, 119390-produced)
+				produced += int(loadBookingRows(t, ctx, topic, regURL, produced, n).Produced)
 				if i%2 == 1 {
 					// Right after a segment's objects are complete, before
 					// its offset reaches Kafka.
@@ -89,8 +88,8 @@ func TestCrashRecovery(t *testing.T) {
 				}
 				w.start()
 			}
-			if err := <-loaded; err != nil {
-				t.Fatal(err)
+			if produced != 119390 {
+				t.Fatalf("produced %d bookings, want 119390", produced)
 			}
 			waitCommitted(t, "connect-crash", topic, 10*time.Minute)
 			w.stop()

@@ -127,23 +127,43 @@ func startRegistry(t *testing.T) string {
 // loadBookings produces the first limit bookings (all when 0) to topic.
 func loadBookings(t *testing.T, ctx context.Context, topic, registryURL string, limit int) loader.Result {
 	t.Helper()
-	client, err := registry.NewClient([]string{registryURL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return loadBookingRows(t, ctx, topic, registryURL, 0, limit)
+}
+
+// loadBookingsFrom produces the bookings after the first skip rows.
+func loadBookingsFrom(t *testing.T, ctx context.Context, topic, registryURL string, skip int) loader.Result {
+	t.Helper()
+	return loadBookingRows(t, ctx, topic, registryURL, skip, 0)
+}
+
+// loadBookingRows produces limit bookings (all the rest when 0) after the
+// first skip rows of the dataset.
+func loadBookingRows(t *testing.T, ctx context.Context, topic, registryURL string,
+	skip, limit int) loader.Result {
+	t.Helper()
 	src, err := bookings.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	res, err := loader.Load(ctx, loader.Config{
-		Brokers:  env.KafkaBrokers,
-		Topic:    topic,
-		Registry: client,
-		Limit:    limit,
-	}, src)
+	var csv io.Reader = src
+	if skip > 0 {
+		all, err := io.ReadAll(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := bytes.SplitAfter(all, []byte("\n"))
+		csv = bytes.NewReader(bytes.Join(append([][]byte{lines[0]}, lines[1+skip:]...), nil))
+	}
+	client, err := registry.NewClient([]string{registryURL})
 	if err != nil {
-		t.Fatalf("load bookings: %v", err)
+		t.Fatal(err)
+	}
+	res, err := loader.Load(ctx, loader.Config{
+		Brokers: env.KafkaBrokers, Topic: topic, Registry: client, Limit: limit,
+	}, csv)
+	if err != nil {
+		t.Fatalf("load bookings %d+%d: %v", skip, limit, err)
 	}
 	return res
 }
@@ -207,31 +227,4 @@ func newTopic(t *testing.T, n int32) string {
 // newBucket creates an empty bucket.
 func newBucket(t *testing.T) string {
 	return services.NewBucket(t, env)
-}
-
-// loadBookingsFrom produces the bookings after the first skip rows.
-func loadBookingsFrom(t *testing.T, ctx context.Context, topic, registryURL string, skip int) loader.Result {
-	t.Helper()
-	src, err := bookings.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	all, err := io.ReadAll(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := bytes.SplitAfter(all, []byte("\n"))
-	rest := append([][]byte{lines[0]}, lines[1+skip:]...)
-	client, err := registry.NewClient([]string{registryURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := loader.Load(ctx, loader.Config{
-		Brokers: env.KafkaBrokers, Topic: topic, Registry: client,
-	}, bytes.NewReader(bytes.Join(rest, nil)))
-	if err != nil {
-		t.Fatalf("load bookings after row %d: %v", skip, err)
-	}
-	return res
 }

@@ -4,6 +4,7 @@ package pipeline
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,15 +39,20 @@ func startWorkerProcCommitting(t *testing.T, name, registryURL string, connector
 	t.Helper()
 	dir := t.TempDir()
 	spool := filepath.Join(dir, "spool")
+	// Each worker gets its own REST port and connector store, so that two
+	// workers of one test, or workers of consecutive tests, never meet.
 	workerYAML := fmt.Sprintf(`bootstrap.servers: %s
 schema.registry.url: %s
 registry.listener: ""
+listeners: http://%s
+config.storage.file.filename: %s
 offset.flush.interval.ms: %d
 consumer.session.timeout.ms: 6000
 task.shutdown.graceful.timeout.ms: 10000
 spool.dir: %s
 log.level: info
-`, strings.Join(env.KafkaBrokers, ","), registryURL, every.Milliseconds(), spool)
+`, strings.Join(env.KafkaBrokers, ","), registryURL, freeAddr(t),
+		filepath.Join(dir, "connectors.json"), every.Milliseconds(), spool)
 	var conn strings.Builder
 	conn.WriteString("name: crash\nconfig:\n")
 	keys := make([]string, 0, len(connector))
@@ -124,6 +130,15 @@ func (p *workerProc) logText() string {
 func (p *workerProc) hasOpenFile() bool {
 	matches, _ := filepath.Glob(filepath.Join(p.spool, "*", "file-*"))
 	return len(matches) > 0
+}
+
+// freeAddr returns a loopback address no one listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	return l.Addr().String()
 }
 
 func must(t *testing.T, err error) {
