@@ -54,8 +54,10 @@ type Common struct {
 	// SchemaRegistryURLs is value.converter.schema.registry.url; empty means
 	// the worker's registry.
 	SchemaRegistryURLs []string
-	// ErrorsTolerance is ToleranceNone or ToleranceAll.
+	// ErrorsTolerance is ToleranceNone or ToleranceAll, as Errors.Tolerance.
 	ErrorsTolerance string
+	// Errors holds every errors.* key.
+	Errors ErrorHandling
 	// ConsumerOverrides holds the consumer.override.* keys without their
 	// prefix. Only max.poll.records, fetch.max.bytes,
 	// max.partition.fetch.bytes, fetch.max.wait.ms, session.timeout.ms and
@@ -143,13 +145,9 @@ func (c *Connector) Common() (Common, []connectors.FieldError) {
 	cm.ValueConverter = p.converter(KeyValueConverter, cm.ValueConverter)
 	cm.SchemaRegistryURLs = p.urls(KeyValueRegistryURL)
 
-	if s, ok := c.Config[KeyErrorsTolerance]; ok {
-		if msg := oneOf(ToleranceNone, ToleranceAll)(s); msg != "" {
-			p.errorf(KeyErrorsTolerance, "%s", msg)
-		} else {
-			cm.ErrorsTolerance = s
-		}
-	}
+	p.regex = cm.TopicsRegex
+	cm.Errors = p.errorHandling(cm.Topics)
+	cm.ErrorsTolerance = cm.Errors.Tolerance
 
 	cm.ConsumerOverrides = p.overrides()
 	p.transforms()
@@ -180,8 +178,9 @@ func (p *commonParser) transforms() {
 
 // commonParser collects the problems found by Common.
 type commonParser struct {
-	c    *Connector
-	errs []connectors.FieldError
+	c     *Connector
+	errs  []connectors.FieldError
+	regex *regexp.Regexp
 }
 
 func (p *commonParser) errorf(key, format string, args ...any) {
