@@ -17,7 +17,7 @@ import (
 
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/connectors/transform"
-	"github.com/tributary-io/tributary/schemas"
+	"github.com/tributary-io/tributary/runtime/config"
 )
 
 // task runs one SinkTask on one Kafka consumer.
@@ -44,6 +44,11 @@ type task struct {
 	chain *transform.Chain
 	prog  progress
 
+	// retry bounds retries of transient faults; dlq, when the connector
+	// has one, takes the records skipped under errors.tolerance=all.
+	retry *retryBudget
+	dlq   *deadLetters
+
 	stateMu sync.Mutex
 	state   string
 	trace   string
@@ -57,6 +62,7 @@ func newTask(w *Worker, c *connector, id int, sink connectors.SinkTask, config m
 		committed: make(map[connectors.TopicPartition]int64),
 		rewinds:   make(map[connectors.TopicPartition]int64),
 		state:     StateUnassigned,
+		retry:     newRetryBudget(w.opts, c.common),
 	}
 }
 
@@ -95,12 +101,17 @@ func (t *task) runLoop(ctx context.Context) (err error) {
 	if t.chain, err = t.newChain(); err != nil {
 		return err
 	}
+	if err := t.startErrorHandling(ctx); err != nil {
+		return err
+	}
 	if err := t.sink.Start(ctx, tc, t.config); err != nil {
+		t.closeDeadLetters()
 		return fmt.Errorf("start: %w", err)
 	}
 	cl, err := kgo.NewClient(t.kafkaOpts()...)
 	if err != nil {
 		_ = t.sink.Stop(context.Background())
+		t.closeDeadLetters()
 		return fmt.Errorf("create consumer: %w", err)
 	}
 	t.cl = cl
@@ -173,10 +184,22 @@ func (t *task) handle(ctx context.Context, fetches kgo.Fetches) error {
 		}
 	}
 	krs = krs[:n]
-	if err := t.deliver(ctx, krs); err != nil {
+	err := t.deliver(ctx, krs)
+	var rl *retryLater
+	switch {
+	case errors.As(err, &rl):
+		t.retryFrom(krs, rl)
+	case err != nil:
 		return err
+	default:
+		t.retry.reset()
+		t.prog.consumed(krs)
 	}
-	t.prog.consumed(krs)
+	if t.dlq != nil {
+		if err := t.dlq.err(); err != nil {
+			return err
+		}
+	}
 	t.applyRewinds()
 
 	if time.Since(t.lastFlush) >= t.flushTick() {
@@ -226,6 +249,11 @@ func (t *task) deliver(ctx context.Context, krs []*kgo.Record) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		for _, re := range c.skipped {
+			if err := t.report(ctx, re); err != nil {
+				return err
+			}
+		}
 		if len(c.records) > 0 {
 			if err := t.put(ctx, c.records); err != nil {
 				return err
@@ -242,6 +270,7 @@ func (t *task) deliver(ctx context.Context, krs []*kgo.Record) error {
 // and err are set.
 type decoded struct {
 	records []*connectors.Record
+	skipped []*recordError // permanent failures, when errors.tolerance=all
 	err     error
 	done    chan struct{}
 }
@@ -252,6 +281,11 @@ func (t *task) decodeChunk(ctx context.Context, c *decoded, krs []*kgo.Record) {
 	c.records = make([]*connectors.Record, 0, len(krs))
 	for _, kr := range krs {
 		r, err := t.convert(ctx, kr)
+		var re *recordError
+		if errors.As(err, &re) && t.c.common.ErrorsTolerance == config.ToleranceAll {
+			c.skipped = append(c.skipped, re)
+			continue
+		}
 		if err != nil {
 			c.err = err
 			return
@@ -275,9 +309,9 @@ func (t *task) flushTick() time.Duration {
 	return t.w.opts.CommitInterval
 }
 
-// convert decodes one Kafka record. A registry outage is retried until it
-// ends or ctx is done; a record that cannot be decoded fails the task under
-// errors.tolerance=none and is skipped, logged, under all.
+// convert decodes one Kafka record. A transient fault (the registry down) is
+// retried within the retry budget; a record that cannot be decoded returns
+// a *recordError.
 func (t *task) convert(ctx context.Context, kr *kgo.Record) (*connectors.Record, error) {
 	r := &connectors.Record{
 		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
@@ -290,22 +324,24 @@ func (t *task) convert(ctx context.Context, kr *kgo.Record) (*connectors.Record,
 		return t.transform(kr, r) // a tombstone: transforms see it too
 	}
 	var err error
-	backoff := newBackoff()
-	for {
+	began := time.Now()
+	for attempt := 1; ; attempt++ {
 		r.ValueSchema, r.Value, err = t.dec.Decode(ctx, kr.Value)
-		if err == nil || !schemas.IsTransient(err) {
+		if err == nil || !isTransient(err) {
 			break
 		}
-		t.log.Warn("schema registry unavailable; retrying", "topic", kr.Topic,
-			"partition", kr.Partition, "offset", kr.Offset, "err", err)
-		if werr := backoff.wait(ctx); werr != nil {
+		err = fmt.Errorf("decode record %s: %w", r.Position(), err)
+		if werr := t.retry.wait(ctx, kr, attempt, began, err); werr != nil {
 			return nil, werr
 		}
+		t.log.Warn("schema registry unavailable; retrying", "topic", kr.Topic,
+			"partition", kr.Partition, "offset", kr.Offset, "attempt", attempt, "err", err)
 	}
 	if err == nil {
 		return t.transform(kr, r)
 	}
-	return t.tolerate(kr, fmt.Errorf("decode record %s: %w", r.Position(), err))
+	return nil, skip(kr, stageValueConverter, t.converterClass(),
+		fmt.Errorf("decode record %s: %w", r.Position(), err))
 }
 
 // put hands a batch to the sink, backing off and retrying while the sink
@@ -366,6 +402,7 @@ func (t *task) commit(ctx context.Context, only []connectors.TopicPartition) err
 		return false
 	}
 	for tp, off := range t.prog.durable(durable) {
+		off = t.held(tp, off)
 		if !keep(tp) || t.committed[tp] == off {
 			continue
 		}
@@ -474,6 +511,9 @@ func (t *task) release(ctx context.Context, parts map[string][]int32, commit boo
 		delete(t.committed, tp)
 		delete(t.rewinds, tp)
 		t.prog.release(tp)
+		if t.dlq != nil {
+			t.dlq.release(tp)
+		}
 	}
 	why := "rebalance"
 	if !commit {
@@ -487,9 +527,14 @@ func (t *task) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), t.w.opts.ShutdownTimeout)
 	defer cancel()
 
-	// 1. Commit what is durable, then drop the partitions' buffers.
+	// 1. Wait for the dead letters, commit what is durable, then drop the
+	// partitions' buffers.
 	t.mu.Lock()
-	err := t.commit(ctx, nil)
+	var err error
+	if t.dlq != nil {
+		err = t.dlq.flush(ctx)
+	}
+	err = errors.Join(err, t.commit(ctx, nil))
 	var tps []connectors.TopicPartition
 	for tp := range t.assigned {
 		tps = append(tps, tp)
@@ -504,6 +549,7 @@ func (t *task) shutdown() error {
 	// 3. Leave the group. Close runs the revoke callback, which finds no
 	// partitions left.
 	t.cl.CloseAllowingRebalance()
+	t.closeDeadLetters()
 	t.log.Info("task stopped")
 	return err
 }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -8,7 +9,6 @@ import (
 
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/connectors/transform"
-	"github.com/tributary-io/tributary/runtime/config"
 )
 
 // newChain builds the connector's transform chain from its config with
@@ -32,21 +32,15 @@ func (t *task) transform(kr *kgo.Record, r *connectors.Record) (*connectors.Reco
 	if err == nil {
 		return out, nil
 	}
+	class := "transform"
+	var te *transform.Error
+	if errors.As(err, &te) {
+		class = te.Class
+	}
 	// kr, not r: the chain may have renamed r's topic before it failed.
 	pos := connectors.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
-	return t.tolerate(kr, fmt.Errorf("transform record %s: %w", pos.Position(), err))
-}
-
-// tolerate decides what a permanent failure on one record does: under
-// errors.tolerance=none it fails the task, under all the record is skipped
-// and logged.
-func (t *task) tolerate(kr *kgo.Record, err error) (*connectors.Record, error) {
-	if t.c.common.ErrorsTolerance == config.ToleranceAll {
-		t.log.Warn("record skipped", "topic", kr.Topic, "partition", kr.Partition,
-			"offset", kr.Offset, "err", err, "why", "errors.tolerance=all")
-		return nil, nil
-	}
-	return nil, err
+	return nil, skip(kr, stageTransformation, class,
+		fmt.Errorf("transform record %s: %w", pos.Position(), err))
 }
 
 // progress follows, per partition, how far the task has consumed and what

@@ -44,6 +44,10 @@ type Options struct {
 	MaxPollRecords int
 	// ShutdownTimeout bounds a task's graceful stop (default 5s).
 	ShutdownTimeout time.Duration
+	// DeadLetterTimeout bounds the creation of a dead letter queue topic
+	// and the delivery of each dead letter; a dead letter not delivered in
+	// time fails its task (default 30s).
+	DeadLetterTimeout time.Duration
 	// SpoolDir is where sinks buffer files; passed to tasks as spool.dir.
 	SpoolDir string
 	// KafkaOpts are added to every consumer's and admin client's options.
@@ -77,6 +81,9 @@ func (o *Options) defaults() {
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 5 * time.Second
+	}
+	if o.DeadLetterTimeout <= 0 {
+		o.DeadLetterTimeout = defaultDeadLetterTimeout
 	}
 	if o.WorkerID == "" {
 		o.WorkerID = "standalone"

@@ -1,0 +1,199 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/runtime/config"
+)
+
+// The context headers Kafka Connect's dead letter queue reporter adds to a
+// record when errors.deadletterqueue.context.headers.enable is true.
+const (
+	HeaderErrorsTopic        = "__connect.errors.topic"
+	HeaderErrorsPartition    = "__connect.errors.partition"
+	HeaderErrorsOffset       = "__connect.errors.offset"
+	HeaderErrorsConnector    = "__connect.errors.connector.name"
+	HeaderErrorsTask         = "__connect.errors.task.id"
+	HeaderErrorsStage        = "__connect.errors.stage"
+	HeaderErrorsClass        = "__connect.errors.class.name"
+	HeaderErrorsExcClass     = "__connect.errors.exception.class.name"
+	HeaderErrorsExcMessage   = "__connect.errors.exception.message"
+	HeaderErrorsExcTrace     = "__connect.errors.exception.stacktrace"
+	headerErrorsPrefix       = "__connect.errors."
+	defaultDeadLetterTimeout = 30 * time.Second
+)
+
+// deadLetters is a task's dead letter queue: it produces the original bytes
+// of the records the task skipped to errors.deadletterqueue.topic.name, and
+// remembers which are not acknowledged yet, so that the task never commits
+// an offset past one of them.
+//
+// send is called by the task loop; acknowledgements arrive on the
+// producer's goroutines.
+type deadLetters struct {
+	cl        *kgo.Client
+	topic     string
+	headers   bool
+	connector string
+	task      string
+
+	mu      sync.Mutex
+	pending map[connectors.TopicPartition]map[int64]struct{}
+	failed  error
+}
+
+// newDeadLetters connects the dead letter queue's producer and creates the
+// topic when it is missing, with one partition and the configured
+// replication factor capped by the number of brokers.
+func newDeadLetters(ctx context.Context, opts []kgo.Opt, eh config.ErrorHandling,
+	connector string, task int, timeout time.Duration,
+) (*deadLetters, error) {
+	opts = append(opts,
+		kgo.ClientID(fmt.Sprintf("connector-dlq-producer-%s-%d", connector, task)),
+		kgo.DefaultProduceTopic(eh.DeadLetterTopic),
+		kgo.RecordDeliveryTimeout(timeout),
+		// An idempotent producer may not time out a record whose request
+		// got no answer; the dead letter queue must fail within timeout
+		// when its broker is blackholed. A retry may write a dead letter
+		// twice, as Kafka Connect's may.
+		kgo.DisableIdempotentWrite(),
+		kgo.ProduceRequestTimeout(min(timeout, 10*time.Second)),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("create dead letter queue producer: %w", err)
+	}
+	if err := createTopic(ctx, kadm.NewClient(cl), eh.DeadLetterTopic,
+		eh.DeadLetterReplication, timeout); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	return &deadLetters{
+		cl: cl, topic: eh.DeadLetterTopic, headers: eh.ContextHeaders,
+		connector: connector, task: strconv.Itoa(task),
+		pending: make(map[connectors.TopicPartition]map[int64]struct{}),
+	}, nil
+}
+
+// createTopic creates topic unless it exists, with min(rf, brokers) replicas.
+func createTopic(ctx context.Context, adm *kadm.Client, topic string, rf int16,
+	timeout time.Duration,
+) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	brokers, err := adm.ListBrokers(ctx)
+	if err != nil {
+		return fmt.Errorf("create dead letter queue topic %s: list brokers: %w", topic, err)
+	}
+	if rf > 0 && int(rf) > len(brokers) {
+		rf = int16(len(brokers))
+	}
+	resp, err := adm.CreateTopic(ctx, 1, rf, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("create dead letter queue topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// send produces re's record to the dead letter queue. It does not wait for
+// the acknowledgement; err reports a failed one.
+func (d *deadLetters) send(ctx context.Context, re *recordError) {
+	kr := re.record
+	tp := connectors.TopicPartition{Topic: kr.Topic, Partition: kr.Partition}
+	out := &kgo.Record{Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp}
+	out.Headers = append(out.Headers, kr.Headers...)
+	if d.headers {
+		out.Headers = append(out.Headers, d.contextHeaders(re)...)
+	}
+
+	d.mu.Lock()
+	if d.pending[tp] == nil {
+		d.pending[tp] = make(map[int64]struct{})
+	}
+	d.pending[tp][kr.Offset] = struct{}{}
+	d.mu.Unlock()
+
+	// The record outlives the delivery that sent it; the producer's
+	// delivery timeout bounds it.
+	d.cl.Produce(context.WithoutCancel(ctx), out, func(_ *kgo.Record, err error) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if err != nil {
+			// The offset stays pending: nothing past it is committed.
+			if d.failed == nil {
+				d.failed = fmt.Errorf("dead letter queue %s: produce record %s/%d@%d: %w",
+					d.topic, kr.Topic, kr.Partition, kr.Offset, err)
+			}
+			return
+		}
+		delete(d.pending[tp], kr.Offset)
+	})
+}
+
+func (d *deadLetters) contextHeaders(re *recordError) []kgo.RecordHeader {
+	kr := re.record
+	h := func(k, v string) kgo.RecordHeader { return kgo.RecordHeader{Key: k, Value: []byte(v)} }
+	return []kgo.RecordHeader{
+		h(HeaderErrorsTopic, kr.Topic),
+		h(HeaderErrorsPartition, strconv.Itoa(int(kr.Partition))),
+		h(HeaderErrorsOffset, strconv.FormatInt(kr.Offset, 10)),
+		h(HeaderErrorsConnector, d.connector),
+		h(HeaderErrorsTask, d.task),
+		h(HeaderErrorsStage, re.stage),
+		h(HeaderErrorsClass, re.class),
+		h(HeaderErrorsExcClass, exceptionClass(re.err)),
+		h(HeaderErrorsExcMessage, re.err.Error()),
+		h(HeaderErrorsExcTrace, errorTrace(re.err)),
+	}
+}
+
+// err returns the first failed delivery, which fails the task.
+func (d *deadLetters) err() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.failed
+}
+
+// hold caps off, an offset to commit for tp, at the first record of tp
+// whose dead letter is not acknowledged.
+func (d *deadLetters) hold(tp connectors.TopicPartition, off int64) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for o := range d.pending[tp] {
+		off = min(off, o)
+	}
+	return off
+}
+
+// release forgets a partition the task no longer owns.
+func (d *deadLetters) release(tp connectors.TopicPartition) {
+	d.mu.Lock()
+	delete(d.pending, tp)
+	d.mu.Unlock()
+}
+
+// flush waits until every record sent is acknowledged or failed, or ctx
+// is done.
+func (d *deadLetters) flush(ctx context.Context) error {
+	if err := d.cl.Flush(ctx); err != nil {
+		return fmt.Errorf("flush dead letter queue %s: %w", d.topic, err)
+	}
+	return d.err()
+}
+
+// close stops the producer; records not yet acknowledged are dropped, and
+// their offsets were never committed.
+func (d *deadLetters) close() { d.cl.Close() }

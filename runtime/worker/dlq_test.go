@@ -1,0 +1,332 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/schemas"
+)
+
+func TestIsTransient(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("get schema 7: %w", schemas.ErrRegistryUnavailable), true},
+		{fmt.Errorf("produce: %w", kerr.NotEnoughReplicas), true},
+		{fmt.Errorf("produce: %w", kerr.LeaderNotAvailable), true},
+		{fmt.Errorf("get schema: %w", context.DeadlineExceeded), true},
+		{fmt.Errorf("put: %w", connectors.ErrRetriable), true},
+		{fmt.Errorf("decode: %w", schemas.ErrBadMagic), false},
+		{fmt.Errorf("decode: %w", schemas.ErrUnknownSchema), false},
+		{fmt.Errorf("decode: %w", schemas.ErrTruncated), false},
+		{fmt.Errorf("decode: %w", schemas.ErrMalformed), false},
+		{errors.New("transform m: field x missing"), false},
+		{fmt.Errorf("produce: %w", kerr.TopicAuthorizationFailed), false},
+	} {
+		if got := isTransient(tc.err); got != tc.want {
+			t.Errorf("isTransient(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestExceptionClass(t *testing.T) {
+	if got := exceptionClass(fmt.Errorf("decode: %w", schemas.ErrUnknownSchema)); got !=
+		"schemas.ErrUnknownSchema" {
+		t.Errorf("class %q", got)
+	}
+	if got := exceptionClass(fmt.Errorf("a: %w", &kgo.ErrFirstReadEOF{})); got !=
+		"*kgo.ErrFirstReadEOF" {
+		t.Errorf("class %q", got)
+	}
+	trace := errorTrace(fmt.Errorf("decode record a/1@2: %w", schemas.ErrBadMagic))
+	if want := "*fmt.wrapError: decode record a/1@2: bad magic byte\n" +
+		"*errors.errorString: bad magic byte\n"; trace != want {
+		t.Errorf("trace %q, want %q", trace, want)
+	}
+}
+
+// dlqTask is a delivering task of connector "orders-sink" with
+// errors.tolerance=all and a dead letter queue on kc.
+func dlqTask(t *testing.T, kc *kfake.Cluster, sink connectors.SinkTask, topic string) *task {
+	t.Helper()
+	w := New(Options{Brokers: kc.ListenAddrs(), DeadLetterTimeout: 2 * time.Second})
+	eh := config.DefaultErrorHandling()
+	eh.Tolerance = config.ToleranceAll
+	eh.DeadLetterTopic = topic
+	eh.ContextHeaders = true
+	c := &connector{name: "orders-sink", common: Common{ErrorsTolerance: config.ToleranceAll,
+		Errors: eh}}
+	tk := newTask(w, c, 2, sink, nil, offsetDecoder{})
+	if err := tk.startErrorHandling(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tk.closeDeadLetters)
+	return tk
+}
+
+// readTopic returns the n first records of topic.
+func readTopic(t *testing.T, kc *kfake.Cluster, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %s: got %d records, want %d", topic, len(out), n)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func TestDeadLetterQueueHeaders(t *testing.T) {
+	kc := newCluster(t)
+	sink := &recordingSink{}
+	tk := dlqTask(t, kc, sink, "orders-dlq")
+
+	krs := kafkaRecords(10, 3, 7)
+	krs[3].Key = []byte("k3")
+	krs[3].Headers = []kgo.RecordHeader{{Key: "trace", Value: []byte("t3")}}
+	if err := tk.deliver(context.Background(), krs); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.got) != 8 {
+		t.Fatalf("sink got %d records, want 8", len(sink.got))
+	}
+	if err := tk.dlq.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := readTopic(t, kc, "orders-dlq", 2)
+	if len(got) != 2 {
+		t.Fatalf("dead letters: %d, want 2", len(got))
+	}
+	first := got[0]
+	if string(first.Key) != "k3" || string(first.Value) != "\x01" {
+		t.Errorf("dead letter key %q value %q, want the original", first.Key, first.Value)
+	}
+	h := map[string]string{}
+	for _, kh := range first.Headers {
+		h[kh.Key] = string(kh.Value)
+	}
+	want := map[string]string{
+		"trace":                                 "t3",
+		"__connect.errors.topic":                "actions",
+		"__connect.errors.partition":            "3",
+		"__connect.errors.offset":               "3",
+		"__connect.errors.connector.name":       "orders-sink",
+		"__connect.errors.task.id":              "2",
+		"__connect.errors.stage":                "VALUE_CONVERTER",
+		"__connect.errors.class.name":           "io.confluent.connect.avro.AvroConverter",
+		"__connect.errors.exception.class.name": "schemas.ErrBadMagic",
+		"__connect.errors.exception.message":    "decode record actions/3@3: bad magic byte",
+	}
+	for k, v := range want {
+		if h[k] != v {
+			t.Errorf("header %s = %q, want %q", k, h[k], v)
+		}
+	}
+	if !strings.Contains(h["__connect.errors.exception.stacktrace"], "bad magic byte") {
+		t.Errorf("stacktrace %q", h["__connect.errors.exception.stacktrace"])
+	}
+	if len(first.Headers) != 11 {
+		t.Errorf("%d headers, want the original one and ten context headers", len(first.Headers))
+	}
+	if off := headerOf(got[1], "__connect.errors.offset"); off != "7" {
+		t.Errorf("second dead letter is offset %s, want 7", off)
+	}
+}
+
+// newCluster starts a one-broker kfake cluster for the test.
+func newCluster(t *testing.T) *kfake.Cluster {
+	t.Helper()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	return kc
+}
+
+func headerOf(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// TestDeadLetterHoldsOffsets holds the produce request of a dead letter:
+// until it is acknowledged, nothing is committed past the skipped record.
+func TestDeadLetterHoldsOffsets(t *testing.T) {
+	kc := newCluster(t)
+	tk := dlqTask(t, kc, &recordingSink{}, "held-dlq")
+
+	release := make(chan struct{})
+	var slept atomic.Bool
+	kc.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if slept.CompareAndSwap(false, true) {
+			kc.SleepControl(func() { <-release })
+		}
+		return nil, nil, false
+	})
+	if err := tk.deliver(context.Background(), kafkaRecords(10, 4)); err != nil {
+		t.Fatal(err)
+	}
+	tp := connectors.TopicPartition{Topic: "actions", Partition: 3}
+	other := connectors.TopicPartition{Topic: "actions", Partition: 4}
+	if got := tk.held(tp, 10); got != 4 {
+		t.Errorf("held offset %d before the ack, want 4", got)
+	}
+	if got := tk.held(other, 10); got != 10 {
+		t.Errorf("another partition held at %d, want 10", got)
+	}
+	close(release)
+	if err := tk.dlq.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := tk.held(tp, 10); got != 10 {
+		t.Errorf("held offset %d after the ack, want 10", got)
+	}
+}
+
+// TestDeadLetterQueueUnreachable refuses every produce: within the delivery
+// timeout the task fails naming the queue, and the record's offset stays
+// held.
+func TestDeadLetterQueueUnreachable(t *testing.T) {
+	kc := newCluster(t)
+	tk := dlqTask(t, kc, &recordingSink{}, "denied-dlq")
+	kc.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		kc.KeepControl()
+		req := kreq.(*kmsg.ProduceRequest)
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	if err := tk.deliver(context.Background(), kafkaRecords(6, 2)); err != nil {
+		t.Fatal(err)
+	}
+	err := tk.dlq.flush(context.Background())
+	if err == nil || !strings.Contains(err.Error(),
+		"dead letter queue denied-dlq: produce record actions/3@2") {
+		t.Fatalf("flush: %v", err)
+	}
+	tp := connectors.TopicPartition{Topic: "actions", Partition: 3}
+	if got := tk.held(tp, 6); got != 2 {
+		t.Errorf("held offset %d, want 2", got)
+	}
+}
+
+// outageDecoder answers registry unavailable for its first failures calls,
+// then decodes as offsetDecoder.
+type outageDecoder struct {
+	failures atomic.Int64
+}
+
+func (d *outageDecoder) Decode(ctx context.Context, v []byte) (*schemas.Schema, any, error) {
+	if d.failures.Add(-1) >= 0 {
+		return nil, nil, fmt.Errorf("get schema 1: %w", schemas.ErrRegistryUnavailable)
+	}
+	return offsetDecoder{}.Decode(ctx, v)
+}
+
+// TestRegistryOutageRetried never dead-letters or skips a record while the
+// registry is down: with a retry budget every record reaches the sink.
+func TestRegistryOutageRetried(t *testing.T) {
+	kc := newCluster(t)
+	sink := &recordingSink{}
+	tk := dlqTask(t, kc, sink, "outage-dlq")
+	tk.retry.timeout = -1 // forever
+	dec := &outageDecoder{}
+	dec.failures.Store(3)
+	tk.dec = dec
+	if err := tk.deliver(context.Background(), kafkaRecords(5)); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.got) != 5 {
+		t.Errorf("sink got %d records, want 5", len(sink.got))
+	}
+	if err := tk.dlq.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := tk.held(connectors.TopicPartition{Topic: "actions", Partition: 3}, 5); got != 5 {
+		t.Errorf("held offset %d, want 5: nothing dead-lettered", got)
+	}
+}
+
+// TestRegistryOutageBudget fails the task, under errors.tolerance=all too,
+// once errors.retry.timeout is spent; it skips nothing.
+func TestRegistryOutageBudget(t *testing.T) {
+	sink := &recordingSink{}
+	tk := newDeliverTask(sink)
+	tk.c.common.ErrorsTolerance = config.ToleranceAll
+	tk.retry.timeout = 50 * time.Millisecond
+	dec := &outageDecoder{}
+	dec.failures.Store(1 << 40)
+	tk.dec = dec
+	err := tk.deliver(context.Background(), kafkaRecords(3))
+	var re *recordError
+	if err == nil || errors.As(err, &re) || !schemas.IsTransient(err) ||
+		!strings.Contains(err.Error(), "errors.retry.timeout=50") {
+		t.Fatalf("err = %v, want a transient failure past the budget", err)
+	}
+	if len(sink.got) != 0 {
+		t.Errorf("sink got %d records", len(sink.got))
+	}
+
+	// The default budget is Kafka Connect's: no retries.
+	tk = newDeliverTask(&recordingSink{})
+	tk.dec = dec
+	if err := tk.deliver(context.Background(), kafkaRecords(1)); err == nil ||
+		!strings.Contains(err.Error(), "errors.retry.timeout=0") {
+		t.Fatalf("default budget: %v", err)
+	}
+}
+
+// TestRegistryOutageYieldsToPoll hands the records back to the consumer
+// once a retry outlasts what one poll may block.
+func TestRegistryOutageYieldsToPoll(t *testing.T) {
+	sink := &recordingSink{}
+	tk := newDeliverTask(sink)
+	tk.retry.timeout = -1
+	tk.retry.stretch = 20 * time.Millisecond
+	dec := &outageDecoder{}
+	dec.failures.Store(1 << 40)
+	tk.dec = dec
+	krs := kafkaRecords(3)
+	err := tk.deliver(context.Background(), krs)
+	var rl *retryLater
+	if !errors.As(err, &rl) || rl.record != krs[0] {
+		t.Fatalf("err = %v, want a retry later at the first record", err)
+	}
+}
