@@ -78,10 +78,7 @@ func ParseConfig(m map[string]string) (*Config, []connectors.FieldError) {
 	}
 	c.RotateInterval = p.millis(KeyRotateInterval)
 	c.RotateSchedule = p.millis(KeyRotateSchedule)
-	c.RetryTimeout = p.millis(KeyRetryTimeout)
-	if c.RetryTimeout == 0 {
-		c.RetryTimeout = 5 * time.Minute
-	}
+	c.RetryTimeout = p.retryTimeout()
 	if c.TopicsDir == "" {
 		p.fail(KeyTopicsDir, "must not be empty")
 	}
@@ -196,6 +193,20 @@ func (p *parser) boolean(key string, def bool) bool {
 
 // millis reads a duration in milliseconds where -1 (Kafka Connect's "off")
 // and 0 both mean off.
+// retryTimeout reads errors.retry.timeout with the runtime's meaning: how
+// long a failed operation is retried, 0 for never and -1 for forever. Unset,
+// store operations are retried for 5 minutes.
+func (p *parser) retryTimeout() time.Duration {
+	v, ok := p.m[KeyRetryTimeout]
+	if !ok {
+		return 5 * time.Minute
+	}
+	if strings.TrimSpace(v) == "-1" {
+		return 100 * 365 * 24 * time.Hour // forever, without overflowing time.Time
+	}
+	return p.millis(KeyRetryTimeout)
+}
+
 func (p *parser) millis(key string) time.Duration {
 	v, ok := p.m[key]
 	if !ok {
