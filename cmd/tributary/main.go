@@ -45,7 +45,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newWorkerCmd(), newLoadCmd(), newVerifyCmd(), newDemoCmd(), newRegistryCmd(),
+	root.AddCommand(newWorkerCmd(), newLoadCmd(), newVerifyCmd(), newDLQCmd(), newDemoCmd(), newRegistryCmd(),
 		newConnectorsCmd(), newPlanCmd())
 	return root
 }
