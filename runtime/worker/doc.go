@@ -17,14 +17,26 @@
 //     group generation so that a task that lost its partitions cannot
 //     commit for them.
 //
+// Record failures are classified in errors.go. Transient ones (registry or
+// broker unavailable, timeouts) are retried within errors.retry.timeout; a
+// retry that outlasts a third of the session timeout hands the batch back
+// to the consumer and polls again, so the task keeps its membership.
+// Permanent ones (bad magic byte, unknown schema id, malformed Avro, a
+// failing transform) fail the task under errors.tolerance=none; under all
+// the record is skipped and, when errors.deadletterqueue.topic.name is set,
+// produced raw to the dead letter queue with Kafka Connect's
+// __connect.errors.* headers (dlq.go). A partition's committed offset never
+// passes a dead letter that is not acknowledged, and one that cannot be
+// delivered fails the task.
+//
 // When partitions are assigned, the task's Open sees the committed offsets
 // and may move the start position forward to what its sink knows is durable.
 // When they are revoked, durable offsets are committed and the task drops
 // what it buffered; when they are lost, it only drops.
 //
-// Shutdown order for a task: stop polling, run PreCommit and commit, close the
-// partitions, stop the SinkTask, then close the consumer, which leaves the
-// group. Each step is bounded by task.shutdown.graceful.timeout.ms; past it
+// Shutdown order for a task: stop polling, flush the dead letter queue, run
+// PreCommit and commit, close the partitions, stop the SinkTask, close the
+// consumer, which leaves the group, then the dead letter producer. Each step is bounded by task.shutdown.graceful.timeout.ms; past it
 // the consumer is closed anyway and the next owner resumes from the last
 // commit.
 package worker
