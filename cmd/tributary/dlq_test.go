@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +88,19 @@ config:
 	if !strings.Contains(out, "replayed 3 records from orders-dlq") {
 		t.Errorf("replay: %s", out)
 	}
-	out = runDLQ(t, "replay", "--bootstrap-servers", brokers, "--connector", file, "orders-dlq")
+	// Again, with the connector looked up by name through the REST API.
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/connectors/orders-sink" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, `{"name":"orders-sink","config":{"connector.class":"file",`+
+			`"topics":"orders","errors.tolerance":"all",`+
+			`"errors.deadletterqueue.topic.name":"orders-dlq"},"tasks":[],"type":"sink"}`)
+	}))
+	defer api.Close()
+	out = runDLQ(t, "replay", "--bootstrap-servers", brokers, "--connector", "orders-sink",
+		"--url", api.URL, "orders-dlq")
 	if !strings.Contains(out, "replayed 0 records") {
 		t.Errorf("second replay: %s", out)
 	}
