@@ -1,9 +1,11 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -328,5 +330,44 @@ func TestRegistryOutageYieldsToPoll(t *testing.T) {
 	var rl *retryLater
 	if !errors.As(err, &rl) || rl.record != krs[0] {
 		t.Fatalf("err = %v, want a retry later at the first record", err)
+	}
+}
+
+// TestErrorsLog logs a skipped record only with errors.log.enable, and its
+// key and value only with errors.log.include.messages.
+func TestErrorsLog(t *testing.T) {
+	for _, tc := range []struct {
+		enable, messages bool
+		want             []string
+		absent           []string
+	}{
+		{false, false, nil, []string{"record skipped"}},
+		{true, false, []string{"record skipped", "offset=1", "stage=VALUE_CONVERTER"},
+			[]string{"key=", "value="}},
+		{true, true, []string{"record skipped", `key="\"k1\""`, `value="\"\\x01\""`}, nil},
+	} {
+		var buf bytes.Buffer
+		tk := newDeliverTask(&recordingSink{})
+		tk.log = slog.New(slog.NewTextHandler(&buf, nil))
+		tk.c.common.ErrorsTolerance = config.ToleranceAll
+		tk.c.common.Errors.LogEnable = tc.enable
+		tk.c.common.Errors.LogMessages = tc.messages
+		krs := kafkaRecords(3, 1)
+		krs[1].Key = []byte("k1")
+		if err := tk.deliver(context.Background(), krs); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("enable=%v messages=%v: log %q lacks %s", tc.enable, tc.messages,
+					buf.String(), w)
+			}
+		}
+		for _, a := range tc.absent {
+			if strings.Contains(buf.String(), a) {
+				t.Errorf("enable=%v messages=%v: log %q has %s", tc.enable, tc.messages,
+					buf.String(), a)
+			}
+		}
 	}
 }
