@@ -22,8 +22,11 @@ type ErrorHandling struct {
 	// Tolerance is errors.tolerance: ToleranceNone or ToleranceAll.
 	Tolerance string
 	// RetryTimeout is errors.retry.timeout: how long an operation that
-	// failed transiently is retried before the task fails. 0 (the default)
-	// retries nothing; negative retries forever (-1 in the config).
+	// failed transiently is retried before the task fails. 0 retries
+	// nothing; negative retries forever (-1 in the config). Unset, it is
+	// forever, unlike Kafka Connect's 0: a sink waits out a registry or
+	// broker outage, holding its offsets, instead of failing a task that
+	// someone must then restart.
 	RetryTimeout time.Duration
 	// RetryDelayMax is errors.retry.delay.max.ms, the longest wait between
 	// two attempts (default 60s).
@@ -45,10 +48,12 @@ type ErrorHandling struct {
 	ContextHeaders bool
 }
 
-// DefaultErrorHandling returns Kafka Connect's defaults.
+// DefaultErrorHandling returns Kafka Connect's defaults, but for
+// RetryTimeout (see there).
 func DefaultErrorHandling() ErrorHandling {
 	return ErrorHandling{
 		Tolerance:             ToleranceNone,
+		RetryTimeout:          -1,
 		RetryDelayMax:         60 * time.Second,
 		DeadLetterReplication: 3,
 	}

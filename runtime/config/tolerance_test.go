@@ -19,7 +19,7 @@ func TestErrorHandlingDefaults(t *testing.T) {
 		t.Errorf("errors %+v, want %+v", cm.Errors, DefaultErrorHandling())
 	}
 	e := cm.Errors
-	if e.Tolerance != "none" || e.RetryTimeout != 0 || e.RetryDelayMax != time.Minute ||
+	if e.Tolerance != "none" || e.RetryTimeout >= 0 || e.RetryDelayMax != time.Minute ||
 		e.LogEnable || e.LogMessages || e.DeadLetterTopic != "" ||
 		e.DeadLetterReplication != 3 || e.ContextHeaders {
 		t.Errorf("defaults %+v", e)

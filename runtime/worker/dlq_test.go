@@ -306,12 +306,31 @@ func TestRegistryOutageBudget(t *testing.T) {
 		t.Errorf("sink got %d records", len(sink.got))
 	}
 
-	// The default budget is Kafka Connect's: no retries.
+	// An explicit 0, Kafka Connect's default, retries nothing.
 	tk = newDeliverTask(&recordingSink{})
+	tk.retry.timeout = 0
 	tk.dec = dec
 	if err := tk.deliver(context.Background(), kafkaRecords(1)); err == nil ||
 		!strings.Contains(err.Error(), "errors.retry.timeout=0") {
-		t.Fatalf("default budget: %v", err)
+		t.Fatalf("no budget: %v", err)
+	}
+}
+
+// TestRegistryOutageDefaultBudget retries without end when
+// errors.retry.timeout is unset: the task hands its records back to the
+// consumer instead of failing.
+func TestRegistryOutageDefaultBudget(t *testing.T) {
+	tk := newDeliverTask(&recordingSink{})
+	if tk.retry.timeout >= 0 {
+		t.Fatalf("default retry timeout %v, want forever", tk.retry.timeout)
+	}
+	tk.retry.stretch = 20 * time.Millisecond
+	dec := &outageDecoder{}
+	dec.failures.Store(1 << 40)
+	tk.dec = dec
+	var rl *retryLater
+	if err := tk.deliver(context.Background(), kafkaRecords(1)); !errors.As(err, &rl) {
+		t.Fatalf("err = %v, want the records handed back for a later retry", err)
 	}
 }
 

@@ -18,7 +18,8 @@
 //     commit for them.
 //
 // Record failures are classified in errors.go. Transient ones (registry or
-// broker unavailable, timeouts) are retried within errors.retry.timeout; a
+// broker unavailable, timeouts) are retried within errors.retry.timeout,
+// or until they clear when it is unset; a
 // retry that outlasts a third of the session timeout hands the batch back
 // to the consumer and polls again, so the task keeps its membership.
 // Permanent ones (bad magic byte, unknown schema id, malformed Avro, a
