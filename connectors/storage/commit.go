@@ -126,6 +126,9 @@ func (t *Task) readPlan(ctx context.Context, key string) (*plan, error) {
 func (t *Task) commit(ctx context.Context, pw *partitionWriter) error {
 	seg := pw.seg
 	if !seg.closed {
+		if err := t.render(pw.tp, seg); err != nil {
+			return fmt.Errorf("finish segment of %s: %w", pw.tp, err)
+		}
 		if err := seg.finish(); err != nil {
 			return fmt.Errorf("finish segment of %s: %w", pw.tp, err)
 		}

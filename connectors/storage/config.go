@@ -28,6 +28,7 @@ const (
 	KeyRetryTimeout     = "errors.retry.timeout"
 	KeySpoolDir         = "spool.dir"
 	KeyUploadConcur     = "upload.concurrency"
+	KeyCompatibility    = "schema.compatibility"
 	defaultTopicsDir    = "topics"
 	defaultZeroPad      = 10
 	defaultBufferBytes  = 1 << 20
@@ -51,6 +52,9 @@ type Config struct {
 	SpoolDir       string
 	// UploadConcurrency bounds the uploads of one segment in flight.
 	UploadConcurrency int
+	// Compatibility is schema.compatibility: NONE, BACKWARD, FORWARD or
+	// FULL. See evolution.go.
+	Compatibility string
 
 	Format      Format
 	Partitioner Partitioner
@@ -101,6 +105,13 @@ func ParseConfig(m map[string]string) (*Config, []connectors.FieldError) {
 		}
 	} else if c.RotateSchedule > 0 {
 		p.fail(KeyTimezone, "is required with "+KeyRotateSchedule)
+	}
+
+	switch c.Compatibility = strings.ToUpper(p.str(KeyCompatibility, CompatNone)); c.Compatibility {
+	case CompatNone, CompatBackward, CompatForward, CompatFull:
+	default:
+		p.fail(KeyCompatibility, fmt.Sprintf("%q is not one of NONE, BACKWARD, FORWARD, FULL",
+			m[KeyCompatibility]))
 	}
 
 	formatName := p.str(KeyFormatClass, "parquet")

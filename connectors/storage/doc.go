@@ -18,7 +18,10 @@
 // extractor), or when the wall clock passes the next multiple of
 // rotate.schedule.interval.ms. Inside a segment, records go to one file per
 // encoded partition and writer schema, in a deterministic order, so that a
-// segment's records always render to the same bytes.
+// segment's records always render to the same bytes. With
+// schema.compatibility BACKWARD, FORWARD or FULL, records of compatible
+// schemas share a file instead, projected to one schema that the segment's
+// records alone determine (see evolution.go).
 //
 // A data file is named after the first offset it holds:
 //

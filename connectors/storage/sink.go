@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/schemas"
 )
 
 // Connector is a storage SinkConnector over the Store that NewStore builds.
@@ -55,6 +56,7 @@ type Task struct {
 	spoolDir string
 	parts    map[connectors.TopicPartition]*partitionWriter
 	now      func() time.Time
+	readable map[[2]int]bool // schema.compatibility checks by schema ids
 }
 
 // partitionWriter is the state of one Kafka partition.
@@ -75,8 +77,9 @@ type segment struct {
 	baseTime    time.Time
 	files       []*openFile // in creation order, which is deterministic
 	index       map[fileID]*openFile
-	closed      bool // files finished; commit under way
-	planned     bool // plan created by this task
+	byPart      map[string][]*openFile // files by output partition, when evolving
+	closed      bool                   // files finished; commit under way
+	planned     bool                   // plan created by this task
 	plan        *plan
 }
 
@@ -94,6 +97,13 @@ type openFile struct {
 	w        RecordWriter
 	size     int64
 	uploaded bool
+
+	// When schema.compatibility is not NONE, records wait in held until the
+	// segment ends; part and members say where they go and which schemas
+	// they were written with. See evolution.go.
+	part    string
+	members []*schemas.Schema
+	held    []*connectors.Record
 }
 
 // Start implements connectors.SinkTask.
@@ -240,6 +250,9 @@ func (t *Task) wouldOpen(pw *partitionWriter, r *connectors.Record) bool {
 	if err != nil {
 		return false // append reports it
 	}
+	if t.evolving() {
+		return t.evolvingFile(pw.seg, part, r.ValueSchema) == nil
+	}
 	_, ok := pw.seg.index[fileID{part, r.ValueSchema.ID}]
 	return !ok
 }
@@ -287,17 +300,11 @@ func (t *Task) append(pw *partitionWriter, r *connectors.Record, recTime *time.T
 	if err != nil {
 		return err
 	}
-	id := fileID{part, r.ValueSchema.ID}
-	f := seg.index[id]
-	if f == nil {
-		if f, err = t.newFile(pw.tp, part, r); err != nil {
-			return err
-		}
-		seg.index[id] = f
-		seg.files = append(seg.files, f)
-	}
-	if err := f.w.Write(r); err != nil {
-		return fmt.Errorf("write record %s to %s: %w", r.Position(), f.key, err)
+	var f *openFile
+	if t.evolving() {
+		f = t.hold(pw.tp, seg, part, r)
+	} else if f, err = t.fileFor(pw.tp, seg, part, r); err != nil {
+		return err
 	}
 	f.records++
 	seg.records++
@@ -308,13 +315,38 @@ func (t *Task) append(pw *partitionWriter, r *connectors.Record, recTime *time.T
 	return nil
 }
 
-func (t *Task) newFile(tp connectors.TopicPartition, part string, r *connectors.Record) (*openFile, error) {
+// fileFor writes r to the file of seg for its output partition and writer
+// schema, opening the file if needed, and returns the file.
+func (t *Task) fileFor(
+	tp connectors.TopicPartition, seg *segment, part string, r *connectors.Record,
+) (*openFile, error) {
+	id := fileID{part, r.ValueSchema.ID}
+	f := seg.index[id]
+	if f == nil {
+		var err error
+		if f, err = t.newFile(tp, part, r.ValueSchema, r); err != nil {
+			return nil, err
+		}
+		seg.index[id] = f
+		seg.files = append(seg.files, f)
+	}
+	if err := f.w.Write(r); err != nil {
+		return nil, fmt.Errorf("write record %s to %s: %w", r.Position(), f.key, err)
+	}
+	return f, nil
+}
+
+// newFile starts the spool file for output partition part whose first
+// record is r, written with schema s.
+func (t *Task) newFile(
+	tp connectors.TopicPartition, part string, s *schemas.Schema, r *connectors.Record,
+) (*openFile, error) {
 	spool, err := os.CreateTemp(t.spoolDir, "file-*")
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
 	buf := bufio.NewWriterSize(spool, 256<<10)
-	w, err := t.cfg.Format.NewWriter(buf, r.ValueSchema, WriterOptions{
+	w, err := t.cfg.Format.NewWriter(buf, s, WriterOptions{
 		KafkaMetadata:  t.cfg.KafkaMetadata,
 		Codec:          t.cfg.Codec,
 		MaxBufferBytes: t.cfg.BufferBytes,
@@ -349,7 +381,9 @@ func (s *segment) finish() error {
 // discard drops the segment's spool files.
 func (s *segment) discard() {
 	for _, f := range s.files {
-		removeSpool(f.spool)
+		if f.spool != nil {
+			removeSpool(f.spool)
+		}
 	}
 	s.files, s.index = nil, nil
 }

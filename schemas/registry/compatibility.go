@@ -385,3 +385,12 @@ func formatAll(found []incompatibility, reader, writer string) []string {
 	}
 	return out
 }
+
+// CanRead reports whether data written with writer can be read with reader
+// under Avro's schema resolution rules, as the compatibility checks of the
+// registry decide it. Sinks use it to tell whether records of two schema
+// versions may share one file.
+func CanRead(reader, writer avro.Schema) bool {
+	ok, _ := readable(reader, writer)
+	return ok
+}
