@@ -472,6 +472,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
+		checkCaps(t, v, 1<<16, 1<<12, 33)
 		// A value that decodes re-encodes, and its encoding is stable: the
 		// decoder accepted nothing the encoder cannot represent. Bytes are
 		// compared rather than values, so that NaN payloads compare equal.
