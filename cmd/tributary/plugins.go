@@ -7,6 +7,7 @@ import (
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/connectors/file"
 	"github.com/tributary-io/tributary/connectors/s3"
+	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/runtime/worker"
 	"github.com/tributary-io/tributary/schemas"
 	"github.com/tributary-io/tributary/schemas/registry"
@@ -25,11 +26,27 @@ func sinkPlugins() map[string]connectors.SinkConnector {
 	}
 }
 
-// decoders returns the worker's converter factory: a connector's
+// decoders returns the worker's converter factory. value.converter picks
+// the converter; for the AvroConverter, a connector's
 // value.converter.schema.registry.url wins over the worker's registry URLs.
 func decoders(workerURLs []string) func(map[string]string) (worker.Decoder, error) {
 	cache := map[string]*schemas.Converter{}
 	return func(cfg map[string]string) (worker.Decoder, error) {
+		cm, errs := (&config.Connector{Config: cfg}).Common()
+		for _, e := range errs {
+			if strings.HasPrefix(e.Key, "value.converter") {
+				return nil, fmt.Errorf("value converter: %s", e.Error())
+			}
+		}
+		switch cm.ValueConverter {
+		case config.ConverterJSON:
+			return &schemas.JSONConverter{SchemasEnable: cm.ValueSchemasEnable}, nil
+		case config.ConverterString:
+			return schemas.StringConverter{}, nil
+		case config.ConverterByteArray:
+			return schemas.ByteArrayConverter{}, nil
+		}
+
 		urls := workerURLs
 		if u := strings.TrimSpace(cfg[keyRegistryURL]); u != "" {
 			urls = strings.Split(u, ",")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/connectors/transform"
+	"github.com/tributary-io/tributary/schemas"
 )
 
 // Keys every sink shares, spelt as in Kafka Connect.
@@ -20,7 +21,16 @@ const (
 	KeyKeyConverter     = "key.converter"
 	KeyValueConverter   = "value.converter"
 	KeyValueRegistryURL = "value.converter.schema.registry.url"
-	KeyErrorsTolerance  = "errors.tolerance"
+	KeyHeaderConverter  = "header.converter"
+	// KeyKeySchemasEnable and KeyValueSchemasEnable are JsonConverter's
+	// schemas.enable for keys and values (default true, as in Kafka Connect).
+	KeyKeySchemasEnable   = "key.converter.schemas.enable"
+	KeyValueSchemasEnable = "value.converter.schemas.enable"
+	// KeyValueSubjectStrategy is the AvroConverter's subject name strategy
+	// for values; the unprefixed value.subject.name.strategy is accepted too.
+	KeyValueSubjectStrategy = "value.converter.value.subject.name.strategy"
+	KeyKeySubjectStrategy   = "key.converter.key.subject.name.strategy"
+	KeyErrorsTolerance      = "errors.tolerance"
 )
 
 // Values of errors.tolerance.
@@ -33,9 +43,20 @@ const (
 	ToleranceAll = "all"
 )
 
-// ConverterAvro is the short name of the Avro converter that reads
-// Confluent's wire format.
-const ConverterAvro = "avro"
+// Short names of the converters, by which Common reports them.
+const (
+	// ConverterAvro reads Confluent's wire format (AvroConverter).
+	ConverterAvro = "avro"
+	// ConverterJSON is Kafka Connect's JsonConverter.
+	ConverterJSON = "json"
+	// ConverterString is Kafka Connect's StringConverter.
+	ConverterString = "string"
+	// ConverterByteArray is Kafka Connect's ByteArrayConverter.
+	ConverterByteArray = "bytearray"
+	// ConverterSimpleHeader is SimpleHeaderConverter, the only header
+	// converter.
+	ConverterSimpleHeader = "simple"
+)
 
 // Common holds the keys every sink shares, parsed and defaulted.
 type Common struct {
@@ -48,9 +69,20 @@ type Common struct {
 	// TopicsRegex is topics.regex, compiled with Go's regexp (RE2) syntax;
 	// nil when Topics is set.
 	TopicsRegex *regexp.Regexp
-	// KeyConverter and ValueConverter are the short converter names.
-	KeyConverter   string
-	ValueConverter string
+	// KeyConverter, ValueConverter and HeaderConverter are the short
+	// converter names.
+	KeyConverter    string
+	ValueConverter  string
+	HeaderConverter string
+	// KeySchemasEnable and ValueSchemasEnable are the JsonConverter's
+	// schemas.enable settings.
+	KeySchemasEnable   bool
+	ValueSchemasEnable bool
+	// KeySubjectStrategy and ValueSubjectStrategy are the AvroConverter's
+	// subject name strategies, as class names; empty means
+	// TopicNameStrategy.
+	KeySubjectStrategy   string
+	ValueSubjectStrategy string
 	// SchemaRegistryURLs is value.converter.schema.registry.url; empty means
 	// the worker's registry.
 	SchemaRegistryURLs []string
@@ -94,8 +126,21 @@ func CanonicalClass(class string) string {
 
 // converterAliases maps accepted converter names to their short names.
 var converterAliases = map[string]string{
-	"avro": ConverterAvro,
-	"io.confluent.connect.avro.AvroConverter": ConverterAvro,
+	"avro":                          ConverterAvro,
+	schemas.ClassAvroConverter:      ConverterAvro,
+	"json":                          ConverterJSON,
+	schemas.ClassJSONConverter:      ConverterJSON,
+	"string":                        ConverterString,
+	schemas.ClassStringConverter:    ConverterString,
+	"bytearray":                     ConverterByteArray,
+	schemas.ClassByteArrayConverter: ConverterByteArray,
+}
+
+// headerConverterAliases maps accepted header converter names to their
+// short names.
+var headerConverterAliases = map[string]string{
+	"simple":                  ConverterSimpleHeader,
+	schemas.ClassSimpleHeader: ConverterSimpleHeader,
 }
 
 // consumerOverrides lists the consumer settings a connector may override
@@ -141,8 +186,14 @@ func (c *Connector) Common() (Common, []connectors.FieldError) {
 	}
 
 	cm.Topics, cm.TopicsRegex = p.topics()
-	cm.KeyConverter = p.converter(KeyKeyConverter, cm.KeyConverter)
-	cm.ValueConverter = p.converter(KeyValueConverter, cm.ValueConverter)
+	cm.KeyConverter = p.converter(KeyKeyConverter, cm.KeyConverter, converterAliases)
+	cm.ValueConverter = p.converter(KeyValueConverter, cm.ValueConverter, converterAliases)
+	cm.HeaderConverter = p.converter(KeyHeaderConverter, ConverterSimpleHeader,
+		headerConverterAliases)
+	cm.KeySchemasEnable = p.boolean(KeyKeySchemasEnable, true)
+	cm.ValueSchemasEnable = p.boolean(KeyValueSchemasEnable, true)
+	cm.KeySubjectStrategy = p.strategy(KeyKeySubjectStrategy, "key.subject.name.strategy")
+	cm.ValueSubjectStrategy = p.strategy(KeyValueSubjectStrategy, "value.subject.name.strategy")
 	cm.SchemaRegistryURLs = p.urls(KeyValueRegistryURL)
 
 	p.regex = cm.TopicsRegex
@@ -237,18 +288,56 @@ func topicName(t string) string {
 	return ""
 }
 
-func (p *commonParser) converter(key, def string) string {
+func (p *commonParser) converter(key, def string, aliases map[string]string) string {
 	s, ok := p.c.Config[key]
 	if !ok {
 		return def
 	}
-	short, ok := converterAliases[strings.TrimSpace(s)]
+	short, ok := aliases[strings.TrimSpace(s)]
 	if !ok {
-		p.errorf(key, "unsupported converter %q; use avro (%s)", s,
-			"io.confluent.connect.avro.AvroConverter")
+		var classes []string
+		for name := range aliases {
+			if strings.Contains(name, ".") {
+				classes = append(classes, name)
+			}
+		}
+		sort.Strings(classes)
+		p.errorf(key, "unsupported converter %q; use one of %s", s, strings.Join(classes, ", "))
 		return def
 	}
 	return short
+}
+
+// boolean parses a true or false setting.
+func (p *commonParser) boolean(key string, def bool) bool {
+	s, ok := p.c.Config[key]
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		p.errorf(key, "want true or false, got %q", s)
+		return def
+	}
+	return b
+}
+
+// strategy checks a subject name strategy class, under its converter-
+// prefixed key or, failing that, its plain one.
+func (p *commonParser) strategy(key, plain string) string {
+	s, ok := p.c.Config[key]
+	if !ok {
+		if s, ok = p.c.Config[plain]; !ok {
+			return ""
+		}
+		key = plain
+	}
+	s = strings.TrimSpace(s)
+	if _, err := schemas.NewSubjectStrategy(s); err != nil {
+		p.errorf(key, "%s", err.Error())
+		return ""
+	}
+	return s
 }
 
 // urls parses a comma-separated list of http or https URLs.

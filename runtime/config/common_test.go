@@ -34,6 +34,38 @@ func TestCommonValues(t *testing.T) {
 	}
 }
 
+func TestCommonConverters(t *testing.T) {
+	c := &Connector{Name: "j", Config: map[string]string{
+		"connector.class": "s3", "topics": "t",
+		"key.converter":                  "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"header.converter":               "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+		"value.converter.schemas.enable": "false",
+		"value.converter.value.subject.name.strategy": "io.confluent.kafka.serializers." +
+			"subject.RecordNameStrategy",
+		"key.converter.key.subject.name.strategy": "TopicRecordNameStrategy",
+	}}
+	cm, errs := c.Common()
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if cm.KeyConverter != ConverterString || cm.ValueConverter != ConverterJSON ||
+		cm.HeaderConverter != ConverterSimpleHeader || cm.ValueSchemasEnable ||
+		!cm.KeySchemasEnable ||
+		cm.ValueSubjectStrategy != "io.confluent.kafka.serializers.subject.RecordNameStrategy" ||
+		cm.KeySubjectStrategy != "TopicRecordNameStrategy" {
+		t.Errorf("converters: %+v", cm)
+	}
+	c.Config["value.converter"] = "org.apache.kafka.connect.converters.ByteArrayConverter"
+	c.Config["header.converter"] = "org.apache.kafka.connect.json.JsonConverter"
+	cm, errs = c.Common()
+	if cm.ValueConverter != ConverterByteArray || len(errs) != 1 ||
+		errs[0].Key != "header.converter" {
+		t.Errorf("value %q, errors %v; want bytearray and one header.converter error",
+			cm.ValueConverter, errs)
+	}
+}
+
 func TestCommonDefaults(t *testing.T) {
 	c := &Connector{Name: "r", Config: map[string]string{
 		"connector.class": "custom", "topics.regex": "book(ing)?s",
@@ -68,8 +100,10 @@ func TestCommonErrors(t *testing.T) {
 			"connector.class":                     "s3",
 			"tasks.max":                           "-2",
 			"topics":                              "a, ,b c",
-			"key.converter":                       "org.apache.kafka.connect.json.JsonConverter",
+			"key.converter":                       "io.confluent.connect.protobuf.ProtobufConverter",
 			"value.converter":                     "io.confluent.connect.avro.AvroConverter",
+			"value.converter.schemas.enable":      "yes",
+			"value.subject.name.strategy":         "ByTopic",
 			"value.converter.schema.registry.url": "http://ok:8081,ftp://x,http://",
 			"errors.tolerance":                    "some",
 			"consumer.override.auto.offset.reset": "newest",
@@ -79,8 +113,16 @@ func TestCommonErrors(t *testing.T) {
 			"tasks.max: must be at least 1, got -2",
 			"topics: empty topic name in the list",
 			`topics: topic name "b c" may hold only ASCII letters, digits, '.', '_' and '-'`,
-			`key.converter: unsupported converter "org.apache.kafka.connect.json.JsonConverter"; ` +
-				"use avro (io.confluent.connect.avro.AvroConverter)",
+			`key.converter: unsupported converter "io.confluent.connect.protobuf.ProtobufConverter"; ` +
+				"use one of io.confluent.connect.avro.AvroConverter, " +
+				"org.apache.kafka.connect.converters.ByteArrayConverter, " +
+				"org.apache.kafka.connect.json.JsonConverter, " +
+				"org.apache.kafka.connect.storage.StringConverter",
+			`value.converter.schemas.enable: want true or false, got "yes"`,
+			`value.subject.name.strategy: unknown subject name strategy "ByTopic"; use ` +
+				"io.confluent.kafka.serializers.subject.TopicNameStrategy, " +
+				"io.confluent.kafka.serializers.subject.RecordNameStrategy or " +
+				"io.confluent.kafka.serializers.subject.TopicRecordNameStrategy",
 			`value.converter.schema.registry.url: URL "ftp://x" must start with http:// or https://`,
 			`value.converter.schema.registry.url: URL "http://" has no host`,
 			`errors.tolerance: must be one of none, all; got "some"`,
