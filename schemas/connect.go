@@ -285,7 +285,16 @@ func (t *avroTranslator) translate(s *connectSchema, path string) (any, error) {
 	return []any{"null", out}, nil
 }
 
+// logicalBase is the Connect type each logical type is carried in.
+var logicalBase = map[string]string{
+	connectDecimal: "bytes", connectDate: "int32", connectTime: "int32", connectTimestamp: "int64",
+}
+
 func (t *avroTranslator) required(s *connectSchema, path string) (any, error) {
+	if base, ok := logicalBase[s.Name]; ok && s.Type != base {
+		return nil, fmt.Errorf("%w: %s: %s is carried in %s, not %q",
+			ErrMalformed, path, s.Name, base, s.Type)
+	}
 	switch s.Name {
 	case connectDecimal:
 		scale, err := strconv.Atoi(s.Parameters["scale"])
@@ -384,13 +393,13 @@ func connectValue(s *connectSchema, v any, path string) (any, error) {
 			big.NewInt(int64(scale)), nil)), nil
 	case connectDate:
 		n, ok := v.(int64)
-		if !ok {
+		if !ok || n < math.MinInt32 || n > math.MaxInt32 {
 			return bad()
 		}
 		return time.Unix(n*86400, 0).UTC(), nil
 	case connectTime:
 		n, ok := v.(int64)
-		if !ok {
+		if !ok || n < math.MinInt32 || n > math.MaxInt32 {
 			return bad()
 		}
 		return time.Duration(n) * time.Millisecond, nil

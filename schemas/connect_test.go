@@ -122,6 +122,12 @@ func TestJSONConverterErrors(t *testing.T) {
 		{"int overflow", true, `{"schema":{"type":"int32"},"payload":4294967296}`, ErrMalformed},
 		{"unknown type", true, `{"schema":{"type":"int128"},"payload":1}`, ErrMalformed},
 		{"bad base64", true, `{"schema":{"type":"bytes"},"payload":"!"}`, ErrMalformed},
+		{"date out of range", true, `{"schema":{"type":"int32",
+			"name":"org.apache.kafka.connect.data.Date"},"payload":4294967296}`, ErrMalformed},
+		{"time out of range", true, `{"schema":{"type":"int32",
+			"name":"org.apache.kafka.connect.data.Time"},"payload":10000000000}`, ErrMalformed},
+		{"logical base type", true, `{"schema":{"type":"string",
+			"name":"org.apache.kafka.connect.data.Timestamp"},"payload":"x"}`, ErrMalformed},
 		{"decimal scale", true, `{"schema":{"type":"bytes",
 			"name":"org.apache.kafka.connect.data.Decimal"},"payload":"AA=="}`, ErrMalformed},
 	}
