@@ -86,6 +86,11 @@ type JSONConverter struct {
 // maxJSONSchemas bounds the converter's cache of envelope schemas.
 const maxJSONSchemas = 1024
 
+// maxDecimalDigits caps the precision and scale of an envelope's decimals:
+// the scale sets the power of ten every value is divided by, which an
+// envelope could otherwise make arbitrarily expensive.
+const maxDecimalDigits = 1000
+
 // jsonSchema is a compiled envelope schema.
 type jsonSchema struct {
 	schema *Schema
@@ -305,6 +310,10 @@ func (t *avroTranslator) required(s *connectSchema, path string) (any, error) {
 		prec := 38
 		if p, err := strconv.Atoi(s.Parameters["connect.decimal.precision"]); err == nil {
 			prec = p
+		}
+		if scale > maxDecimalDigits || prec > maxDecimalDigits {
+			return nil, fmt.Errorf("%w: %s: decimal(%d,%d) exceeds %d digits",
+				ErrTooLarge, path, prec, scale, maxDecimalDigits)
 		}
 		return map[string]any{"type": "bytes", "logicalType": "decimal",
 			"precision": max(prec, scale, 1), "scale": scale}, nil

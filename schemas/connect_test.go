@@ -128,6 +128,9 @@ func TestJSONConverterErrors(t *testing.T) {
 			"name":"org.apache.kafka.connect.data.Time"},"payload":10000000000}`, ErrMalformed},
 		{"logical base type", true, `{"schema":{"type":"string",
 			"name":"org.apache.kafka.connect.data.Timestamp"},"payload":"x"}`, ErrMalformed},
+		{"decimal scale too large", true, `{"schema":{"type":"bytes",
+			"name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"999999999"}},
+			"payload":"AA=="}`, ErrTooLarge},
 		{"decimal scale", true, `{"schema":{"type":"bytes",
 			"name":"org.apache.kafka.connect.data.Decimal"},"payload":"AA=="}`, ErrMalformed},
 	}
