@@ -72,4 +72,10 @@
 //   - Records removed from a compacted topic between a plan's first execution
 //     and its re-execution make the rebuilt segment differ from its plan; the
 //     task then fails with an error naming the plan instead of guessing.
+//   - With schema.compatibility other than NONE, a segment keeps its
+//     decoded records in memory until it ends (at most flush.size per
+//     partition), because the schema its files are written with is known
+//     only then. Each segment picks its own schema, so files of successive
+//     segments may differ in schema where Confluent's sinks would project
+//     to the newest schema seen since the task started.
 package storage
