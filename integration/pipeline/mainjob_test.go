@@ -30,7 +30,12 @@ func newWorker(t *testing.T, registryURL string) *worker.Worker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conv := schemas.NewConverter(client)
+	return newWorkerWith(t, schemas.NewConverter(client))
+}
+
+// newWorkerWith returns an in-process worker that decodes values with conv.
+func newWorkerWith(t *testing.T, conv worker.Decoder) *worker.Worker {
+	t.Helper()
 	w := worker.New(worker.Options{
 		Brokers:        env.KafkaBrokers,
 		Plugins:        map[string]connectors.SinkConnector{"s3": s3.NewConnector()},

@@ -1,0 +1,92 @@
+//go:build integration
+
+package pipeline
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tributary-io/tributary/integration/services"
+	"github.com/tributary-io/tributary/schemas"
+)
+
+// jsonClicks is how many envelope values TestJSONConverterToParquet sinks.
+const jsonClicks = 200
+
+// TestJSONConverterToParquet produces values as Kafka Connect's
+// JsonConverter writes them with schemas.enable=true, with a Timestamp and
+// a Decimal, and sinks them into Parquet on MinIO through the JSON
+// converter. DuckDB reads every row back with the decimal and timestamp
+// types and the exact sum of the prices.
+func TestJSONConverterToParquet(t *testing.T) {
+	env = services.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	topic, bucket := newTopic(t, 1), newBucket(t)
+	const schema = `{"type":"struct","name":"io.tributary.actions.JsonClick","fields":[
+		{"field":"page","type":"string"},
+		{"field":"event_time","type":"int64","name":"org.apache.kafka.connect.data.Timestamp"},
+		{"field":"price","type":"bytes","name":"org.apache.kafka.connect.data.Decimal",
+		 "parameters":{"scale":"2","connect.decimal.precision":"10"}},
+		{"field":"user_id","type":"string","optional":true}]}`
+	base := time.Date(2026, 7, 14, 9, 0, 0, 0, time.UTC).UnixMilli()
+	var values [][]byte
+	for i := range jsonClicks {
+		// The price is i cents minus one euro, as Connect's Decimal writes
+		// it: the big-endian two's complement of the unscaled value.
+		cents := int16(i - 100)
+		price := []byte{byte(uint16(cents) >> 8), byte(cents)}
+		values = append(values, fmt.Appendf(nil,
+			`{"schema":%s,"payload":{"page":"/p/%d","event_time":%d,"price":"%s","user_id":null}}`,
+			schema, i, base+int64(i)*1000, base64.StdEncoding.EncodeToString(price)))
+	}
+	produce(t, ctx, topic, values...)
+
+	cfg := sinkConfig(topic, bucket, map[string]string{
+		"tasks.max": "1", "flush.size": "100", "timestamp.field": "event_time",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "true",
+	})
+	w := newWorkerWith(t, &schemas.JSONConverter{SchemasEnable: true})
+	if err := w.Start(ctx, "jsonconv", cfg); err != nil {
+		t.Fatal(err)
+	}
+	waitCommitted(t, "connect-jsonconv", topic, 3*time.Minute)
+	if err := w.Stop(ctx, "jsonconv"); err != nil {
+		t.Fatal(err)
+	}
+	verifyBucket(t, topic, bucket)
+
+	var got struct {
+		Rows      int    `json:"rows"`
+		Sum       string `json:"sum"`
+		PriceType string `json:"price_type"`
+		TimeType  string `json:"time_type"`
+		NullUsers int    `json:"null_users"`
+	}
+	runDuckDB(t, duckdbJSONScript, downloadParquet(t, bucket, "topics/"+topic+"/"), &got)
+	// Sum of (i-100)/100 for i in [0, 200): -100 cents in all.
+	if got.Rows != jsonClicks || got.Sum != "-1.00" || got.PriceType != "DECIMAL(10,2)" ||
+		got.TimeType != "TIMESTAMP WITH TIME ZONE" || got.NullUsers != jsonClicks {
+		t.Errorf("duckdb: %+v", got)
+	}
+}
+
+const duckdbJSONScript = `
+import duckdb, json, sys
+con = duckdb.connect()
+src = "read_parquet('%s/**/*.parquet', hive_partitioning=true)" % sys.argv[1]
+q = lambda s: con.execute(s.replace("SRC", src)).fetchall()
+types = dict(q("select column_name, column_type from (describe select * from SRC)"))
+print(json.dumps({
+    "rows": q("select count(*) from SRC")[0][0],
+    "sum": str(q("select sum(price) from SRC")[0][0]),
+    "price_type": types.get("price", ""),
+    "time_type": types.get("event_time", ""),
+    "null_users": q("select count(*) from SRC where user_id is null")[0][0],
+}))
+`
