@@ -240,3 +240,36 @@ func TestConfigCompatibility(t *testing.T) {
 		t.Errorf("BOTH: errors %v, want one on schema.compatibility", errs)
 	}
 }
+
+// TestEvolutionCrashReexecutesPlan loses the file of the last plan, as a
+// crash between the plan and its upload would, and restarts: the new task,
+// which never saw the earlier segments' schemas, re-executes the plan and
+// renders the same bytes.
+func TestEvolutionCrashReexecutesPlan(t *testing.T) {
+	h := &harness{t: t, store: newMemStore()}
+	cfg := map[string]string{"format.class": "avro", "partitioner.class": "default",
+		"schema.compatibility": CompatBackward}
+	first := h.task(cfg)
+	h.open(first, -1)
+	h.put(first, evoRecords(30))
+	const lost = "topics/actions/partition=0/actions+0+0000000020.avro"
+	want, ok := h.store.snapshot()[lost]
+	if !ok {
+		t.Fatalf("no %s; have %v", lost, keys(h.store.snapshot()))
+	}
+	_ = h.store.Delete(context.Background(), lost)
+	_ = first.Stop(context.Background())
+
+	second := h.task(cfg)
+	defer func() { _ = second.Stop(context.Background()) }()
+	if got := h.open(second, 10); got != 20 {
+		t.Fatalf("resume at %d, want 20", got)
+	}
+	h.put(second, evoRecords(30)[20:])
+	if got := h.durable(second); got != 30 {
+		t.Fatalf("durable %d after re-executing the plan, want 30", got)
+	}
+	if got := h.store.snapshot()[lost]; got != want {
+		t.Errorf("re-executed %s differs from the first rendering", lost)
+	}
+}
