@@ -7,6 +7,7 @@ import (
 
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/schemas"
 )
 
 // configKeyInfo is Kafka Connect's ConfigKeyInfo.
@@ -98,8 +99,12 @@ func (s *Server) listPlugins(r *http.Request) (int, any, error) {
 		out = append(out, pluginInfo{Class: p, Type: "sink", Version: s.opts.Version})
 	}
 	if r.URL.Query().Get("connectorsOnly") == "false" {
-		out = append(out, pluginInfo{Class: "io.confluent.connect.avro.AvroConverter",
-			Type: "converter", Version: s.opts.Version})
+		for _, class := range []string{schemas.ClassAvroConverter, schemas.ClassJSONConverter,
+			schemas.ClassStringConverter, schemas.ClassByteArrayConverter} {
+			out = append(out, pluginInfo{Class: class, Type: "converter", Version: s.opts.Version})
+		}
+		out = append(out, pluginInfo{Class: schemas.ClassSimpleHeader, Type: "header_converter",
+			Version: s.opts.Version})
 	}
 	return http.StatusOK, out, nil
 }

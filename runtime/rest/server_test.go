@@ -243,7 +243,9 @@ func testRoutes(t *testing.T, f *fixture) {
 		t.Errorf("plugins: %+v", plugins)
 	}
 	f.expect(http.StatusOK, "GET", "/connector-plugins?connectorsOnly=false", nil, &plugins)
-	if len(plugins) != 2 || plugins[1].Type != "converter" {
+	if len(plugins) != 6 || plugins[1].Type != "converter" ||
+		plugins[2].Class != "org.apache.kafka.connect.json.JsonConverter" ||
+		plugins[5].Type != "header_converter" {
 		t.Errorf("all plugins: %+v", plugins)
 	}
 	var keys []configKeyInfo
