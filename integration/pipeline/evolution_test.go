@@ -106,7 +106,9 @@ func TestSchemaEvolutionBackward(t *testing.T) {
 // registerClickVersions sets subject's compatibility to BACKWARD and
 // registers three versions of the click schema, oldest first: the
 // registry refusing one would fail the test.
-func registerClickVersions(t *testing.T, ctx context.Context, regURL, subject string) []*schemas.Schema {
+func registerClickVersions(
+	t *testing.T, ctx context.Context, regURL, subject string,
+) []*schemas.Schema {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, regURL+"/config/"+subject,
 		strings.NewReader(`{"compatibility":"BACKWARD"}`))
