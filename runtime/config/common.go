@@ -308,20 +308,6 @@ func (p *commonParser) converter(key, def string, aliases map[string]string) str
 	return short
 }
 
-// boolean parses a true or false setting.
-func (p *commonParser) boolean(key string, def bool) bool {
-	s, ok := p.c.Config[key]
-	if !ok {
-		return def
-	}
-	b, err := strconv.ParseBool(strings.TrimSpace(s))
-	if err != nil {
-		p.errorf(key, "want true or false, got %q", s)
-		return def
-	}
-	return b
-}
-
 // strategy checks a subject name strategy class, under its converter-
 // prefixed key or, failing that, its plain one.
 func (p *commonParser) strategy(key, plain string) string {

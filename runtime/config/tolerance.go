@@ -89,9 +89,9 @@ func (p *commonParser) errorHandling(topics []string) ErrorHandling {
 			e.RetryDelayMax = time.Duration(n) * time.Millisecond
 		}
 	}
-	e.LogEnable = p.boolean(KeyErrorsLogEnable)
-	e.LogMessages = p.boolean(KeyErrorsLogMessages)
-	e.ContextHeaders = p.boolean(KeyDeadLetterHeaders)
+	e.LogEnable = p.boolean(KeyErrorsLogEnable, false)
+	e.LogMessages = p.boolean(KeyErrorsLogMessages, false)
+	e.ContextHeaders = p.boolean(KeyDeadLetterHeaders, false)
 
 	e.DeadLetterTopic = strings.TrimSpace(cfg[KeyDeadLetterTopic])
 	if e.DeadLetterTopic != "" {
@@ -122,17 +122,19 @@ func (p *commonParser) errorHandling(topics []string) ErrorHandling {
 	return e
 }
 
-// boolean parses a true/false key that defaults to false.
-func (p *commonParser) boolean(key string) bool {
+// boolean parses a true or false key, in any case as Kafka Connect does,
+// that is def when unset.
+func (p *commonParser) boolean(key string, def bool) bool {
 	s, ok := p.c.Config[key]
 	if !ok {
-		return false
+		return def
 	}
 	switch v := strings.TrimSpace(s); {
 	case strings.EqualFold(v, "true"):
 		return true
-	case !strings.EqualFold(v, "false"):
-		p.errorf(key, "want true or false, got %q", s)
+	case strings.EqualFold(v, "false"):
+		return false
 	}
-	return false
+	p.errorf(key, "want true or false, got %q", s)
+	return def
 }
