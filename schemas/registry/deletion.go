@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 )
@@ -122,4 +123,20 @@ func (s *Server) deleteSubject(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readOnly(subject string) bool {
 	m := s.view.effectiveMode(subject)
 	return m == modeReadOnly || m == modeReadOnlyOverride
+}
+
+// deleteContext answers for the only context there is, the default one,
+// which cannot be deleted while it holds subjects.
+func (s *Server) deleteContext(w http.ResponseWriter, r *http.Request) {
+	if name := r.PathValue("context"); name != defaultContext {
+		writeError(w, r, &apiError{http.StatusNotFound, 40401,
+			fmt.Sprintf("Context '%s' not found.", name)})
+		return
+	}
+	if len(s.view.subjectList(subjectsAll)) > 0 {
+		writeError(w, r, &apiError{http.StatusUnprocessableEntity, 42211,
+			"Context '.' is not empty"})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -18,15 +18,22 @@
 // resolution rules of the Avro specification (compatibility.go); config,
 // mode and deletes follow Confluent's rules and error codes.
 //
+// Schema references are resolved against the versions they name ("latest"
+// is pinned to a number on registration), and a version that another schema
+// imports cannot be deleted. Instances elect one writer through a Kafka
+// consumer group (leader.go); the others forward writes to it.
+//
 // Limitations:
-//   - Only AVRO schemas are accepted; schema references, JSON Schema and
-//     Protobuf are refused on registration (and merely carried when read
-//     from a topic another registry wrote).
+//   - Only AVRO schemas are accepted; JSON Schema and Protobuf are refused
+//     on registration (and merely carried when read from a topic another
+//     registry wrote), as are metadata and rule sets.
+//   - Only the default context, ".", exists.
 //   - Entering IMPORT mode does not purge the soft-deleted versions in its
 //     scope, as Confluent's registry does.
-//   - Instances do not elect a writer; run one instance that takes
-//     registrations.
 //   - Schema identity is the schema's canonical JSON rendering by
 //     github.com/hamba/avro: whitespace and key order do not matter, while
 //     defaults, docs and custom properties do, as with Confluent's registry.
+//     The rendering, and the normalized form (aliases and references
+//     sorted), are deterministic but not byte for byte Java's.
+//   - A write that times out (50002) may still reach the topic later.
 package registry

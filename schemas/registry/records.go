@@ -261,10 +261,16 @@ func (v *view) applySchemaRecord(k recordKey, value []byte) error {
 	if c.schemaType == "" {
 		c.schemaType = typeAvro
 	}
-	if len(sv.References) > 0 && string(sv.References) != "[]" {
-		// Without the referenced texts the schema cannot be parsed; it is
-		// served as text and identified by it.
+	if len(sv.References) > 0 && string(sv.References) != "[]" && string(sv.References) != "null" {
+		// Imports resolve against what the topic held before; a schema
+		// whose imports are missing is served as text, identified by it.
 		c.ident = "refs\x00" + string(sv.References) + "\x00" + sv.Schema
+		if err := json.Unmarshal(sv.References, &c.references); err == nil && c.schemaType == typeAvro {
+			ident, parsed, _, err := v.parseWithRefsLocked(sv.Schema, c.references, true)
+			if err == nil {
+				c.ident, c.avro = ident, parsed
+			}
+		}
 	} else {
 		ident, parsed, err := identify(c.schemaType, sv.Schema)
 		if err != nil {

@@ -21,7 +21,10 @@ type parsedSchema struct {
 	avro       avro.Schema
 }
 
-// parseRequest checks a request's schema and parses it.
+// parseRequest checks a request's schema and parses it, with the
+// schemas it references. Without references the stored text is the
+// canonical rendering (or with normalize, the normalized one); with them,
+// it is the client's text, since the rendering would inline the imports.
 func (s *Server) parseRequest(req schemaRequest, normalize bool) (parsedSchema, *apiError) {
 	switch req.SchemaType {
 	case "", typeAvro:
@@ -29,24 +32,83 @@ func (s *Server) parseRequest(req schemaRequest, normalize bool) (parsedSchema, 
 		return parsedSchema{}, errInvalidSchema("Invalid schema type " + req.SchemaType +
 			"; this registry accepts AVRO only")
 	}
-	if len(req.References) > 0 {
-		return parsedSchema{}, errInvalidSchema(
-			"Schema references are not supported by this registry")
+	if len(req.Metadata) > 0 && string(req.Metadata) != "null" {
+		return parsedSchema{}, errInvalidSchema("Metadata is not supported by this registry")
 	}
-	if len(req.Metadata) > 0 && string(req.Metadata) != "null" ||
-		len(req.RuleSet) > 0 && string(req.RuleSet) != "null" {
-		return parsedSchema{}, errInvalidSchema(
-			"Metadata and rule sets are not supported by this registry")
+	if len(req.RuleSet) > 0 && string(req.RuleSet) != "null" {
+		return parsedSchema{}, &apiError{http.StatusUnprocessableEntity, 42210,
+			"Rule sets are not supported by this registry"}
 	}
 	if strings.TrimSpace(req.Schema) == "" {
 		return parsedSchema{}, errInvalidSchema("Empty schema")
 	}
-	ident, parsed, err := identify(typeAvro, req.Schema)
-	if err != nil {
-		return parsedSchema{}, errInvalidSchema(
-			fmt.Sprintf("Invalid schema %s, details: %v", req.Schema, err))
+	invalid := func(err error) *apiError {
+		return errInvalidSchema(fmt.Sprintf("Invalid schema %s, details: %v", req.Schema, err))
 	}
-	return parsedSchema{ident: ident, text: ident, schemaType: typeAvro, avro: parsed}, nil
+	p := parsedSchema{schemaType: typeAvro}
+	if len(req.References) == 0 {
+		ident, parsed, err := identify(typeAvro, req.Schema)
+		if err != nil {
+			return parsedSchema{}, invalid(err)
+		}
+		if normalize {
+			// Rendered again, the normalized text is its own identity,
+			// as the view computes it when it reads the record back.
+			if ident, parsed, err = identify(typeAvro, normalizedText(ident)); err != nil {
+				return parsedSchema{}, invalid(err)
+			}
+		}
+		p.ident, p.text, p.avro = ident, ident, parsed
+		return p, nil
+	}
+	refs := req.References
+	if normalize {
+		refs = normalizeRefs(refs)
+	}
+	ident, parsed, pinned, err := s.view.parseWithRefs(req.Schema, refs, false)
+	if err != nil {
+		return parsedSchema{}, invalid(err)
+	}
+	p.ident, p.text, p.avro = ident, strings.TrimSpace(req.Schema), parsed
+	p.refs, _ = json.Marshal(pinned)
+	return p, nil
+}
+
+// normalizedText is a canonical rendering with every aliases list sorted,
+// which the caller renders canonically again.
+func normalizedText(canon string) string {
+	var tree any
+	dec := json.NewDecoder(strings.NewReader(canon))
+	dec.UseNumber() // defaults keep their digits
+	if err := dec.Decode(&tree); err != nil {
+		return canon
+	}
+	var walk func(any)
+	walk = func(n any) {
+		switch n := n.(type) {
+		case map[string]any:
+			if aliases, ok := n["aliases"].([]any); ok {
+				slices.SortFunc(aliases, func(a, b any) int {
+					return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+				})
+			}
+			for k, child := range n {
+				if k != "default" {
+					walk(child)
+				}
+			}
+		case []any:
+			for _, child := range n {
+				walk(child)
+			}
+		}
+	}
+	walk(tree)
+	out, err := compactJSON(tree)
+	if err != nil {
+		return canon
+	}
+	return string(out)
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +173,7 @@ func (s *Server) registerSchema(
 	if strings.TrimSpace(req.Schema) == "" && len(alive) > 0 {
 		// An empty schema re-registers the latest one.
 		c, _ := s.view.contentByID(alive[len(alive)-1].id)
-		req.Schema, req.SchemaType = c.text, c.schemaType
+		req.Schema, req.SchemaType, req.References = c.text, c.schemaType, c.references
 	}
 	p, aerr := s.parseRequest(req, opts.normalize)
 	if aerr != nil {
@@ -158,6 +220,9 @@ func (s *Server) registerSchema(
 		value.SchemaType = p.schemaType
 	}
 	recs := []record{schemaRecord(value)}
+	if len(recs[0].value) > maxRecordSize {
+		return subjectVersion{}, errSchemaTooLarge
+	}
 	// A soft-deleted version of the same schema is superseded by the new
 	// one and goes for good.
 	for _, sv := range history {

@@ -30,6 +30,10 @@ const (
 // maxBodySize bounds a request body; Avro schemas are far smaller.
 const maxBodySize = 8 << 20
 
+// maxRecordSize bounds a record of the topic, under Kafka's default
+// message.max.bytes of 1 MiB with room for the batch around it.
+const maxRecordSize = 1<<20 - 1<<10
+
 // ServerConfig configures a Server.
 type ServerConfig struct {
 	// Brokers are the Kafka seed brokers. Required.
@@ -75,6 +79,7 @@ type Server struct {
 	lead      *leadership
 	forwarder *http.Client
 	mux       *http.ServeMux
+	deleteCtx http.HandlerFunc // DELETE /contexts/{context}, routed by hand
 
 	// Set by Start only.
 	http     *http.Server
@@ -208,6 +213,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errStatus(http.StatusUnsupportedMediaType))
 		return
 	}
+	if name, ok := strings.CutPrefix(r.URL.Path, "/contexts/"); ok &&
+		r.Method == http.MethodDelete && name != "" && !strings.Contains(name, "/") {
+		// The mux would clean the default context's name, ".", away.
+		r.SetPathValue("context", name)
+		s.deleteCtx(w, r)
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		writeError(w, r, s.unrouted(r))
 		return
@@ -235,6 +247,8 @@ func (s *Server) routes() {
 	handle("GET /contexts", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, r, http.StatusOK, []string{defaultContext})
 	})
+	s.deleteCtx = s.leaderOnly(s.deleteContext)
+	handle("DELETE /contexts/{context}", s.deleteCtx)
 	handle("GET /v1/metadata/version", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, r, http.StatusOK, map[string]string{"version": serverVersion})
 	})

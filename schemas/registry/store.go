@@ -138,13 +138,24 @@ func (s *store) read(ctx context.Context) {
 }
 
 // write appends one record and returns its offset once Kafka has it on all
-// in-sync replicas.
+// in-sync replicas. It returns ctx's error when ctx ends first: the client
+// only checks a record's context between attempts, and keeps retrying a
+// broker that has gone, so the answer is not waited for past ctx. The
+// record may still be written later; a write that timed out is ambiguous,
+// as Kafka's are.
 func (s *store) write(ctx context.Context, key, value []byte) (int64, error) {
 	r := &kgo.Record{Topic: s.topic, Partition: 0, Key: key, Value: value}
-	if err := s.cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-		return 0, fmt.Errorf("write to %s: %w", s.topic, err)
+	done := make(chan error, 1) // buffered: the callback never blocks
+	s.cl.Produce(ctx, r, func(_ *kgo.Record, err error) { done <- err })
+	select {
+	case err := <-done:
+		if err != nil {
+			return 0, fmt.Errorf("write to %s: %w", s.topic, err)
+		}
+		return r.Offset, nil
+	case <-ctx.Done():
+		return 0, fmt.Errorf("write to %s: %w", s.topic, ctx.Err())
 	}
-	return r.Offset, nil
 }
 
 // waitApplied returns once the reader has applied the record at offset.

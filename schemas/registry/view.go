@@ -22,7 +22,8 @@ type content struct {
 	id         int
 	text       string
 	schemaType string
-	refs       json.RawMessage // references, carried as read
+	refs       json.RawMessage // references, as stored
+	references []reference     // refs decoded
 	ident      string          // what makes two registrations the same schema
 	avro       avro.Schema     // nil when the text is not parseable Avro
 	users      int             // subject-versions carrying it, soft-deleted included
