@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,17 +12,38 @@ import (
 	"github.com/tributary-io/tributary/schemas/registry"
 )
 
+// Environment variables holding the built-in registry's secrets, kept off
+// the command line where any local user could read them.
+const (
+	envRegistryPassword = "TRIBUTARY_REGISTRY_PASSWORD"
+	envRegistryToken    = "TRIBUTARY_REGISTRY_TOKEN"
+)
+
+// registryListener is how the built-in registry serves: TLS and what each
+// request must present.
+type registryListener struct {
+	certFile, keyFile string
+	auth              registry.Auth
+}
+
 func newRegistryCmd() *cobra.Command {
 	var brokers []string
 	var addr, topic string
+	var lis registryListener
 	cmd := &cobra.Command{
 		Use:   "registry",
 		Short: "Run the built-in Schema Registry alone",
 		Long: `Serve the Confluent-compatible Schema Registry API, with its state in a
-compacted Kafka topic, until interrupted.`,
+compacted Kafka topic, until interrupted.
+
+With --basic-auth-user, requests need that user and the password in
+$` + envRegistryPassword + `; with $` + envRegistryToken + ` set, a bearer token
+is accepted too. Use them with --tls-cert-file and --tls-key-file.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			lis.auth.BasicPassword = os.Getenv(envRegistryPassword)
+			lis.auth.BearerToken = os.Getenv(envRegistryToken)
 			log := newLogger(os.Stderr, slog.LevelInfo, "text")
-			stop, url, err := startRegistry(cmd.Context(), log, brokers, addr, topic)
+			stop, url, err := startRegistry(cmd.Context(), log, brokers, addr, topic, lis)
 			if err != nil {
 				return err
 			}
@@ -34,20 +56,57 @@ compacted Kafka topic, until interrupted.`,
 	cmd.Flags().StringSliceVar(&brokers, "bootstrap-servers", []string{"127.0.0.1:9092"}, "Kafka brokers")
 	cmd.Flags().StringVar(&addr, "listener", "127.0.0.1:8081", "address to serve on")
 	cmd.Flags().StringVar(&topic, "topic", registry.DefaultTopic, "compacted topic holding the schemas")
+	cmd.Flags().StringVar(&lis.certFile, "tls-cert-file", "", "PEM certificate; serves https")
+	cmd.Flags().StringVar(&lis.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
+	cmd.Flags().StringVar(&lis.auth.BasicUser, "basic-auth-user", "",
+		"user every request must present, with the password in $"+envRegistryPassword)
 	return cmd
 }
 
+// tlsConfig loads the listener's certificate, or returns nil for plain
+// HTTP.
+func (l registryListener) tlsConfig() (*tls.Config, error) {
+	if l.certFile == "" && l.keyFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(l.certFile, l.keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load schema registry certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// validate refuses half-configured credentials.
+func (l registryListener) validate() error {
+	if (l.auth.BasicUser == "") != (l.auth.BasicPassword == "") {
+		return fmt.Errorf("schema registry basic auth needs both --basic-auth-user and $%s",
+			envRegistryPassword)
+	}
+	return nil
+}
+
 // startRegistry starts the built-in registry on addr over the brokers.
-func startRegistry(ctx context.Context, log *slog.Logger, brokers []string, addr, topic string) (stop func(), url string, err error) {
+func startRegistry(ctx context.Context, log *slog.Logger, brokers []string, addr, topic string,
+	lis registryListener,
+) (stop func(), url string, err error) {
 	if addr == "" {
 		return nil, "", fmt.Errorf("no schema registry: set schema.registry.url, or registry.listener for the built-in one")
 	}
+	if err := lis.validate(); err != nil {
+		return nil, "", err
+	}
+	tlsCfg, err := lis.tlsConfig()
+	if err != nil {
+		return nil, "", err
+	}
 	srv, err := registry.Start(ctx, registry.ServerConfig{
 		Brokers: brokers, Addr: addr, Topic: topic, Logger: log,
+		Auth: lis.auth, TLSConfig: tlsCfg,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("start schema registry: %w", err)
 	}
-	log.Info("schema registry serving", "url", srv.URL(), "topic", topic)
+	log.Info("schema registry serving", "url", srv.URL(), "topic", topic,
+		"tls", tlsCfg != nil, "auth", lis.auth.BasicUser != "" || lis.auth.BearerToken != "")
 	return func() { _ = srv.Close() }, srv.URL(), nil
 }

@@ -86,7 +86,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	registryURLs := wc.SchemaRegistryURLs
 	if len(registryURLs) == 0 && !check {
 		stop, url, err := startRegistry(ctx, log.With("logger", "registry"), wc.BootstrapServers,
-			wc.RegistryListener, wc.RegistryTopic)
+			wc.RegistryListener, wc.RegistryTopic, registryListener{})
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +63,14 @@ type ServerConfig struct {
 	// its role before another instance takes over (default
 	// DefaultSessionTimeout). A leader that closes hands over at once.
 	SessionTimeout time.Duration
+	// Auth is what every request must present (default: nothing). Use it
+	// with TLSConfig: basic credentials travel in the clear otherwise.
+	// Forwarded writes carry the client's credentials to the leader.
+	Auth Auth
+	// TLSConfig, when set, makes Start serve https with it, and is the
+	// certificate set instances forward writes with. Its ClientCAs, when
+	// set, are also the roots the leader's certificate is checked against.
+	TLSConfig *tls.Config
 	// KafkaOpts are extra franz-go client options, for TLS or SASL.
 	KafkaOpts []kgo.Opt
 	// Logger receives the server's logs (default: discarded).
@@ -121,6 +130,9 @@ func NewServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, view: newView(cfg.Logger),
 		forwarder: &http.Client{Timeout: cfg.WriteTimeout}}
+	if cfg.TLSConfig != nil {
+		s.forwarder.Transport = &http.Transport{TLSClientConfig: forwardTLS(cfg.TLSConfig)}
+	}
 	st, err := openStore(ctx, cfg, s.view)
 	if err != nil {
 		return nil, fmt.Errorf("open schema store: %w", err)
@@ -146,8 +158,11 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	if cfg.TLSConfig != nil {
+		ln = tls.NewListener(ln, cfg.TLSConfig)
+	}
 	if cfg.AdvertisedURL == "" {
-		cfg.AdvertisedURL = "http://" + ln.Addr().String()
+		cfg.AdvertisedURL = scheme(cfg) + ln.Addr().String()
 	}
 	s, err := NewServer(ctx, cfg)
 	if err != nil {
@@ -173,7 +188,15 @@ func (s *Server) URL() string {
 	if s.listener == nil {
 		return ""
 	}
-	return "http://" + s.listener.Addr().String()
+	return scheme(s.cfg) + s.listener.Addr().String()
+}
+
+// scheme starts the URL of a server with cfg.
+func scheme(cfg ServerConfig) string {
+	if cfg.TLSConfig != nil {
+		return "https://"
+	}
+	return "http://"
 }
 
 // closeTimeout bounds how long Close waits for requests in flight.
@@ -209,6 +232,11 @@ func (s *Server) Close() error {
 
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.Auth.allows(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="schema-registry"`)
+		writeError(w, r, errUnauthorized)
+		return
+	}
 	if r.Body != nil && r.Method != http.MethodGet && !acceptedContentType(r) {
 		writeError(w, r, errStatus(http.StatusUnsupportedMediaType))
 		return
