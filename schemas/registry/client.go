@@ -58,6 +58,11 @@ func WithBasicAuth(user, password string) ClientOption {
 	return func(o *clientOptions) { o.srOpts = append(o.srOpts, sr.BasicAuth(user, password)) }
 }
 
+// WithBearerToken authenticates every request with token.
+func WithBearerToken(token string) ClientOption {
+	return func(o *clientOptions) { o.srOpts = append(o.srOpts, sr.BearerToken(token)) }
+}
+
 // Client talks to a Confluent-compatible Schema Registry. It implements
 // schemas.Resolver and caches every schema it fetched by id for its
 // lifetime: an id never changes meaning. It is safe for concurrent use;
