@@ -45,8 +45,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newWorkerCmd(), newLoadCmd(), newVerifyCmd(), newDLQCmd(), newDemoCmd(), newRegistryCmd(),
-		newConnectorsCmd(), newPlanCmd())
+	root.AddCommand(newWorkerCmd(), newLoadCmd(), newVerifyCmd(), newDemoCmd(), newRegistryCmd(),
+		newConnectorsCmd(), newSchemasCmd(), newDLQCmd(), newPlanCmd())
 	return root
 }
 
