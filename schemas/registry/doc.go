@@ -35,5 +35,8 @@
 //     defaults, docs and custom properties do, as with Confluent's registry.
 //     The rendering, and the normalized form (aliases and references
 //     sorted), are deterministic but not byte for byte Java's.
+//   - A schema with references is stored as its client sent it, trimmed,
+//     since the rendering would inline its imports; and a request that
+//     inlines what a stored version imports is not matched to it.
 //   - A write that times out (50002) may still reach the topic later.
 package registry
