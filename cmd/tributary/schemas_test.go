@@ -122,3 +122,28 @@ func TestSchemasCommand(t *testing.T) {
 		t.Errorf("list with a wrong password: %v, want access denied", err)
 	}
 }
+
+// TestRegistryListenerSettings checks that tributary registry refuses
+// half-configured credentials and an unreadable certificate before it
+// starts anything.
+func TestRegistryListenerSettings(t *testing.T) {
+	log := newLogger(&bytes.Buffer{}, 0, "text")
+	for _, tt := range []struct {
+		name string
+		lis  registryListener
+		want string
+	}{
+		{"user without password", registryListener{auth: registry.Auth{BasicUser: "u"}},
+			envRegistryPassword},
+		{"password without user", registryListener{auth: registry.Auth{BasicPassword: "p"}},
+			"--basic-auth-user"},
+		{"missing certificate", registryListener{certFile: filepath.Join(t.TempDir(), "none.pem"),
+			keyFile: "none.key"}, "load schema registry certificate"},
+	} {
+		_, _, err := startRegistry(context.Background(), log, []string{"127.0.0.1:1"},
+			"127.0.0.1:0", "_schemas", tt.lis)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an error naming %q", tt.name, err, tt.want)
+		}
+	}
+}
