@@ -334,7 +334,7 @@ func TestIntegrationFranzSR(t *testing.T) {
 			t.Errorf("RegisterSchema(%s) = %d, %v; want %d", st.subject, id, err, st.id)
 		}
 	}
-	if _, err := cl.RegisterSchema(ctx, "actions-value", avsc(actionBroken), -1, -1); !isCode(
+	if _, err := cl.RegisterSchema(ctx, "actions-value", avsc(actionBroken), -1, -1); !isStatusCode(
 		err, 409, 409) {
 		t.Errorf("RegisterSchema of an incompatible schema err = %v, want HTTP 409", err)
 	}
@@ -343,7 +343,7 @@ func TestIntegrationFranzSR(t *testing.T) {
 	if err != nil || ss.ID != 2 || ss.Version != 2 || ss.Subject != "actions-value" {
 		t.Errorf("LookupSchema = %+v, %v; want id 2 version 2", ss, err)
 	}
-	if _, err := cl.LookupSchema(ctx, "clicks-value", avsc(actionV1)); !isCode(err, 404, 40403) {
+	if _, err := cl.LookupSchema(ctx, "clicks-value", avsc(actionV1)); !isStatusCode(err, 404, 40403) {
 		t.Errorf("LookupSchema of a schema not under the subject err = %v, want 40403", err)
 	}
 	subjects, err := cl.Subjects(ctx)
@@ -374,7 +374,7 @@ func TestIntegrationFranzSR(t *testing.T) {
 	}
 
 	// Deletion: soft first, then permanent, each refused out of order.
-	if err := cl.DeleteSchema(ctx, "actions-value", 1, sr.HardDelete); !isCode(err, 404, 40407) {
+	if err := cl.DeleteSchema(ctx, "actions-value", 1, sr.HardDelete); !isStatusCode(err, 404, 40407) {
 		t.Errorf("permanent delete before soft delete err = %v, want 40407", err)
 	}
 	if err := cl.DeleteSchema(ctx, "actions-value", 1, sr.SoftDelete); err != nil {
@@ -386,17 +386,17 @@ func TestIntegrationFranzSR(t *testing.T) {
 	if err := cl.DeleteSchema(ctx, "actions-value", 1, sr.HardDelete); err != nil {
 		t.Errorf("permanent delete actions-value/1: %v", err)
 	}
-	if _, err := cl.SchemaByVersion(ctx, "actions-value", 1); !isCode(err, 404, 40402) {
+	if _, err := cl.SchemaByVersion(ctx, "actions-value", 1); !isStatusCode(err, 404, 40402) {
 		t.Errorf("SchemaByVersion of a deleted version err = %v, want 40402", err)
 	}
 	if vs, err := cl.DeleteSubject(ctx, "clicks-value", sr.SoftDelete); err != nil ||
 		!slices.Equal(vs, []int{1}) {
 		t.Errorf("DeleteSubject(clicks-value) = %v, %v; want [1]", vs, err)
 	}
-	if _, err := cl.DeleteSubject(ctx, "clicks-value", sr.SoftDelete); !isCode(err, 404, 40404) {
+	if _, err := cl.DeleteSubject(ctx, "clicks-value", sr.SoftDelete); !isStatusCode(err, 404, 40404) {
 		t.Errorf("second soft DeleteSubject err = %v, want 40404", err)
 	}
-	if _, err := cl.SubjectVersions(ctx, "clicks-value"); !isCode(err, 404, 40401) {
+	if _, err := cl.SubjectVersions(ctx, "clicks-value"); !isStatusCode(err, 404, 40401) {
 		t.Errorf("SubjectVersions of a deleted subject err = %v, want 40401", err)
 	}
 	if vs, err := cl.DeleteSubject(ctx, "clicks-value", sr.HardDelete); err != nil ||
@@ -417,7 +417,7 @@ func TestIntegrationFranzSR(t *testing.T) {
 
 // isCode tells whether err is a registry answer with the HTTP status and
 // Schema Registry error code given.
-func isCode(err error, status, code int) bool {
+func isStatusCode(err error, status, code int) bool {
 	var re *sr.ResponseError
 	return errors.As(err, &re) && re.StatusCode == status && re.ErrorCode == code
 }
