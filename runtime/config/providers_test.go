@@ -90,6 +90,7 @@ func TestMaskAndSecrets(t *testing.T) {
 		"consumer.override.sasl.jaas.config":   "org.Login required;",
 		"value.converter.basic.auth.user.info": "u:p-1234",
 		"other.password":                       "${env:PW}",
+		"aws.access.key.id":                    "${env:KEY_ID}",
 		"topics":                               "orders",
 		"empty.password":                       "",
 	}
@@ -109,9 +110,9 @@ func TestMaskAndSecrets(t *testing.T) {
 	}
 
 	var s Secrets
-	s.Add(cfg, map[string]string{"other.password": "resolved-pw"})
-	got := s.Redact("dial with AKIAsecret and resolved-pw failed; topics orders")
-	if got != "dial with [hidden] and [hidden] failed; topics orders" {
+	s.Add(cfg, map[string]string{"other.password": "resolved-pw", "aws.access.key.id": "tributary"})
+	got := s.Redact("dial with AKIAsecret and resolved-pw failed; topics orders; tributary")
+	if got != "dial with [hidden] and [hidden] failed; topics orders; tributary" {
 		t.Errorf("Redact: %q", got)
 	}
 }

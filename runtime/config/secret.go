@@ -86,12 +86,17 @@ type Secrets struct {
 const minSecretLen = 4
 
 // Add records the password-typed values of cfg and, when resolved is not
-// nil, the resolved value of every key whose submitted value held a
-// reference.
+// nil, what their references resolved to. Other keys are not secrets even
+// when they reference one (an access key id, a bucket name read from the
+// environment): redacting their values would garble every line that names
+// them, as Kafka Connect does not.
 func (s *Secrets) Add(cfg, resolved map[string]string) {
 	var add []string
 	for k, v := range cfg {
-		if IsSecretKey(k) && !IsReference(v) {
+		if !IsSecretKey(k) {
+			continue
+		}
+		if !IsReference(v) {
 			add = append(add, v)
 		}
 		if r, ok := resolved[k]; ok && r != v && strings.Contains(v, "${") {
