@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/runtime/rest"
 	"github.com/tributary-io/tributary/runtime/store"
@@ -175,23 +174,8 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 
 // validateFiles loads the connector files and validates each with w,
 // reporting every problem of every file at once, with file and line.
-func validateFiles(wc *config.Worker, w *worker.Worker) ([]*config.Connector, error) {
-	conns, err := wc.LoadConnectors()
-	if err != nil {
-		return nil, err
-	}
-	var problems []error
-	for _, c := range conns {
-		if err := w.Validate(c.Name, c.Config); err != nil {
-			var ce *connectors.ConfigError
-			if errors.As(err, &ce) {
-				ce.Source = c.Source
-				ce.Errors = c.Locate(ce.Errors)
-			}
-			problems = append(problems, err)
-		}
-	}
-	return conns, errors.Join(problems...)
+func validateFiles(wc *config.Worker, w *worker.Worker) ([]store.Connector, error) {
+	return w.LoadPipelines(worker.Pipelines{Dir: wc.ConnectorsDir, Files: wc.ConnectorFiles})
 }
 
 // workerProviders builds the config providers the worker enables.

@@ -53,6 +53,12 @@ var connectorKeys = []string{"name", "config"}
 // the connector's SinkConnector.Validate, whose errors Locate places in the
 // file.
 func LoadConnector(path string) (*Connector, error) {
+	return loadConnector(path, true)
+}
+
+// loadConnector is LoadConnector, checking the shared keys only when
+// common is set.
+func loadConnector(path string, common bool) (*Connector, error) {
 	data, err := readFile(path)
 	if errors.Is(err, errTooLarge) {
 		return nil, &connectors.ConfigError{
@@ -66,7 +72,7 @@ func LoadConnector(path string) (*Connector, error) {
 
 	d := &document{path: path}
 	c := d.connector(data)
-	if c != nil {
+	if c != nil && common {
 		_, errs := c.Common()
 		d.errs = append(d.errs, errs...)
 	}
@@ -199,7 +205,7 @@ func LoadConnectorDir(dir string) ([]*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return loadConnectors(paths)
+	return loadConnectors(paths, true)
 }
 
 // connectorFiles lists the connector files in dir.
@@ -223,15 +229,16 @@ func connectorFiles(dir string) ([]string, error) {
 	return paths, nil
 }
 
-// loadConnectors loads each path and checks that names are unique.
-func loadConnectors(paths []string) ([]*Connector, error) {
+// loadConnectors loads each path and checks that names are unique; common
+// is as for loadConnector.
+func loadConnectors(paths []string, common bool) ([]*Connector, error) {
 	var (
 		out   []*Connector
 		errs  []error
 		names = map[string]*Connector{}
 	)
 	for _, p := range paths {
-		c, err := LoadConnector(p)
+		c, err := loadConnector(p, common)
 		if err != nil {
 			errs = append(errs, err)
 			continue

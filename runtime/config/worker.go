@@ -671,6 +671,27 @@ func (w *Worker) SlogLevel() slog.Level {
 // connectors.files, reporting the problems of all of them at once, and
 // connector names used twice.
 func (w *Worker) LoadConnectors() ([]*Connector, error) {
+	paths, err := w.connectorPaths()
+	if err != nil {
+		return nil, err
+	}
+	return loadConnectors(paths, true)
+}
+
+// ReadConnectors is LoadConnectors without the check of the keys every sink
+// shares, for a caller that validates each connector in full (shared keys
+// and the connector's own together) and places the errors with Locate.
+func (w *Worker) ReadConnectors() ([]*Connector, error) {
+	paths, err := w.connectorPaths()
+	if err != nil {
+		return nil, err
+	}
+	return loadConnectors(paths, false)
+}
+
+// connectorPaths lists the files of connectors.dir, then those of
+// connectors.files not already listed.
+func (w *Worker) connectorPaths() ([]string, error) {
 	var paths []string
 	if w.ConnectorsDir != "" {
 		var err error
@@ -688,5 +709,5 @@ func (w *Worker) LoadConnectors() ([]*Connector, error) {
 			paths = append(paths, p)
 		}
 	}
-	return loadConnectors(paths)
+	return paths, nil
 }

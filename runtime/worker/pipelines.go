@@ -10,6 +10,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/runtime/store"
 )
@@ -35,6 +36,32 @@ func (p Pipelines) Load() ([]store.Connector, error) {
 	for i, c := range conns {
 		out[i] = store.Connector{Name: c.Name, Config: c.Config, Target: store.TargetStarted,
 			Owner: abs(c.Source)}
+	}
+	return out, nil
+}
+
+// LoadPipelines reads every file of p and validates each connector as
+// Create would, the keys every sink shares and the connector's own alike,
+// reporting the problems of all files at once, each at its file and line.
+func (w *Worker) LoadPipelines(p Pipelines) ([]store.Connector, error) {
+	wc := &config.Worker{ConnectorsDir: p.Dir, ConnectorFiles: p.Files}
+	conns, err := wc.ReadConnectors()
+	if err != nil {
+		return nil, err
+	}
+	var problems []error
+	out := make([]store.Connector, 0, len(conns))
+	for _, c := range conns {
+		if errs := w.ValidateFields(c.Name, c.Config); len(errs) > 0 {
+			problems = append(problems,
+				&connectors.ConfigError{Source: c.Source, Errors: c.Locate(errs)})
+			continue
+		}
+		out = append(out, store.Connector{Name: c.Name, Config: c.Config,
+			Target: store.TargetStarted, Owner: abs(c.Source)})
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
 	}
 	return out, nil
 }
@@ -70,7 +97,7 @@ func (w *Worker) Plan(ctx context.Context, p Pipelines) ([]store.Change, error) 
 
 // diff loads p and compares it with the store.
 func (w *Worker) diff(ctx context.Context, p Pipelines) (map[string]store.Connector, []store.Change, error) {
-	desired, err := p.Load()
+	desired, err := w.LoadPipelines(p)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +145,34 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadPipelinesReportsEverything reports a shared key's error and the
+// connector's own together, each at its line, for every file at once.
+func TestLoadPipelinesReportsEverything(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	must(t, os.WriteFile(bad, []byte("name: bad\nconfig:\n  connector.class: fake\n"+
+		"  topics: orders\n  tasks.max: -3\n"), 0o600))
+	writeConnector(t, filepath.Join(dir, "good.yaml"), "good", "yes")
+	writeConnector(t, filepath.Join(dir, "other.yaml"), "other", `""`)
+
+	w := newWorker(t, []string{"127.0.0.1:1"}, store.NewMemory())
+	_, err := w.LoadPipelines(worker.Pipelines{Dir: dir})
+	if err == nil {
+		t.Fatal("LoadPipelines accepted two invalid files")
+	}
+	for _, want := range []string{
+		"bad.yaml:5: config.tasks.max: must be at least 1",
+		"bad.yaml:2: config.fake.required: is required", // a missing key: at config
+		"other.yaml:5: config.fake.required: is required",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "good.yaml") {
+		t.Errorf("error names the valid file:\n%v", err)
 	}
 }
