@@ -11,9 +11,10 @@
 // consumer group, connect-<name>, as in Kafka Connect.
 //
 // A standalone worker keeps its store in one JSON file
-// (config.storage.file.filename). Memory is the twin every test can use. A
-// store backed by a compacted Kafka topic, as Kafka Connect's distributed
-// workers keep config.storage.topic, implements the same interface.
+// (config.storage.file.filename). Memory is the twin every test can use.
+// Distributed workers share Kafka, a store backed by the compacted topic
+// config.storage.topic, as Kafka Connect's distributed workers do;
+// EnsureTopic creates the storage topics.
 //
 // Diff compares a pipelines directory with the store; the worker applies
 // its result and tributary plan prints it.
