@@ -63,6 +63,20 @@ type Worker struct {
 	RESTBasicPassword             string   `mapstructure:"rest.auth.basic.password"`
 	RESTBearerToken               string   `mapstructure:"rest.auth.bearer.token"`
 
+	// Distributed mode, on when ConfigStorageTopic is set.
+	ConfigStorageTopic           string `mapstructure:"config.storage.topic"`
+	ConfigStorageReplication     int64  `mapstructure:"config.storage.replication.factor"`
+	OffsetStorageTopic           string `mapstructure:"offset.storage.topic"`
+	OffsetStoragePartitions      int64  `mapstructure:"offset.storage.partitions"`
+	OffsetStorageReplication     int64  `mapstructure:"offset.storage.replication.factor"`
+	StatusStorageTopic           string `mapstructure:"status.storage.topic"`
+	StatusStoragePartitions      int64  `mapstructure:"status.storage.partitions"`
+	StatusStorageReplication     int64  `mapstructure:"status.storage.replication.factor"`
+	ScheduledRebalanceMaxDelayMS int64  `mapstructure:"scheduled.rebalance.max.delay.ms"`
+	HeartbeatIntervalMS          int64  `mapstructure:"heartbeat.interval.ms"`
+	SessionTimeoutMS             int64  `mapstructure:"session.timeout.ms"`
+	RebalanceTimeoutMS           int64  `mapstructure:"rebalance.timeout.ms"`
+
 	// Source is the worker config file read, or "" when there was none.
 	Source string `mapstructure:"-"`
 
@@ -104,6 +118,18 @@ var workerUsage = map[string]string{
 	"rest.auth.basic.username":                     "user the REST API requires with HTTP basic auth",
 	"rest.auth.basic.password":                     "password of rest.auth.basic.username; ${env:...} or ${file:...}",
 	"rest.auth.bearer.token":                       "bearer token the REST API accepts; ${env:...} or ${file:...}",
+	"config.storage.topic":                         "compacted topic of a cluster's connectors; set, the worker runs distributed",
+	"config.storage.replication.factor":            "replication of config.storage.topic; -1 uses the broker's default",
+	"offset.storage.topic":                         "compacted topic of source offsets (distributed)",
+	"offset.storage.partitions":                    "partitions of offset.storage.topic",
+	"offset.storage.replication.factor":            "replication of offset.storage.topic; -1 uses the broker's default",
+	"status.storage.topic":                         "compacted topic of connector and task statuses (distributed)",
+	"status.storage.partitions":                    "partitions of status.storage.topic",
+	"status.storage.replication.factor":            "replication of status.storage.topic; -1 uses the broker's default",
+	"scheduled.rebalance.max.delay.ms":             "how long a departed worker's tasks wait for it before moving",
+	"heartbeat.interval.ms":                        "how often a distributed worker heartbeats to its group",
+	"session.timeout.ms":                           "how long the group waits for a silent worker before dropping it",
+	"rebalance.timeout.ms":                         "how long a worker may take to rejoin during a rebalance",
 }
 
 // kafkaOnlyKeys explains Kafka Connect worker keys that have no meaning here.
@@ -180,6 +206,15 @@ func DefaultWorker() *Worker {
 		LogFormat:                     "text",
 		SpoolDir:                      filepath.Join(os.TempDir(), "tributary-spool"),
 		ConfigProviders:               []string{ProviderEnv},
+		ConfigStorageReplication:      -1,
+		OffsetStoragePartitions:       25,
+		OffsetStorageReplication:      -1,
+		StatusStoragePartitions:       5,
+		StatusStorageReplication:      -1,
+		ScheduledRebalanceMaxDelayMS:  300_000,
+		HeartbeatIntervalMS:           3_000,
+		SessionTimeoutMS:              10_000,
+		RebalanceTimeoutMS:            60_000,
 	}
 }
 
@@ -508,6 +543,8 @@ func (w *Worker) validate() []connectors.FieldError {
 	check("consumer.session.timeout.ms", atLeast(w.ConsumerSessionTimeoutMS, 1))
 	check("consumer.max.poll.records", atLeast(int64(w.ConsumerMaxPollRecords), 1))
 
+	w.validateDistributed(bad, check)
+
 	for _, u := range w.SchemaRegistryURLs {
 		check("schema.registry.url", httpURL(u))
 	}
@@ -617,6 +654,51 @@ func (w *Worker) validateREST(bad func(key, format string, args ...any)) {
 	}
 }
 
+// Distributed reports whether the worker runs in distributed mode.
+func (w *Worker) Distributed() bool { return w.ConfigStorageTopic != "" }
+
+// validateDistributed checks the distributed mode's settings.
+func (w *Worker) validateDistributed(bad func(key, format string, args ...any),
+	check func(key, msg string),
+) {
+	if !w.Distributed() {
+		return
+	}
+	for _, t := range []struct{ key, name string }{
+		{"config.storage.topic", w.ConfigStorageTopic},
+		{"offset.storage.topic", w.OffsetStorageTopic},
+		{"status.storage.topic", w.StatusStorageTopic},
+	} {
+		if t.name == "" {
+			bad(t.key, "required with config.storage.topic")
+			continue
+		}
+		check(t.key, topicName(t.name))
+	}
+	if len(w.ConnectorFiles) > 0 || w.ConnectorsDir != "" {
+		bad("config.storage.topic", "connector files are not supported in distributed mode;"+
+			" create connectors through the REST API")
+	}
+	for _, r := range []struct {
+		key string
+		rf  int64
+	}{
+		{"config.storage.replication.factor", w.ConfigStorageReplication},
+		{"offset.storage.replication.factor", w.OffsetStorageReplication},
+		{"status.storage.replication.factor", w.StatusStorageReplication},
+	} {
+		if r.rf == 0 || r.rf < -1 || r.rf > 32767 {
+			bad(r.key, "must be -1 or from 1 to 32767, got %d", r.rf)
+		}
+	}
+	check("offset.storage.partitions", atLeast(w.OffsetStoragePartitions, 1))
+	check("status.storage.partitions", atLeast(w.StatusStoragePartitions, 1))
+	check("scheduled.rebalance.max.delay.ms", atLeast(w.ScheduledRebalanceMaxDelayMS, 0))
+	check("heartbeat.interval.ms", atLeast(w.HeartbeatIntervalMS, 1))
+	check("session.timeout.ms", atLeast(w.SessionTimeoutMS, w.HeartbeatIntervalMS+1))
+	check("rebalance.timeout.ms", atLeast(w.RebalanceTimeoutMS, 1))
+}
+
 func atLeast(n, lowest int64) string {
 	if n < lowest {
 		return fmt.Sprintf("must be at least %d, got %d", lowest, n)
@@ -652,6 +734,9 @@ func (w *Worker) TaskShutdownGracefulTimeout() time.Duration {
 func (w *Worker) ConsumerSessionTimeout() time.Duration {
 	return time.Duration(w.ConsumerSessionTimeoutMS) * time.Millisecond
 }
+
+// Millis returns a *.ms setting as a duration.
+func Millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
 
 // SlogLevel is log.level as a slog level; unknown levels read as info.
 func (w *Worker) SlogLevel() slog.Level {

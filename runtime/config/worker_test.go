@@ -206,6 +206,25 @@ func TestWorkerValidate(t *testing.T) {
 			"registry.topic: empty topic name in the list",
 			"spool.dir: must not be empty",
 		}},
+		{"distributed", func(w *Worker) {
+			w.ConfigStorageTopic, w.OffsetStorageTopic = "connect-configs", "connect-offsets"
+			w.StatusStorageTopic = "connect-status"
+		}, nil},
+		{"distributed, wrong", func(w *Worker) {
+			w.ConfigStorageTopic, w.StatusStorageTopic = "connect-configs", "bad topic"
+			w.ConnectorsDir = "/pipelines"
+			w.ConfigStorageReplication, w.StatusStoragePartitions = 0, 0
+			w.HeartbeatIntervalMS, w.SessionTimeoutMS = 3000, 3000
+		}, []string{
+			"offset.storage.topic: required with config.storage.topic",
+			`status.storage.topic: topic name "bad topic" may hold only ASCII letters, digits,` +
+				` '.', '_' and '-'`,
+			"config.storage.topic: connector files are not supported in distributed mode;" +
+				" create connectors through the REST API",
+			"config.storage.replication.factor: must be -1 or from 1 to 32767, got 0",
+			"status.storage.partitions: must be at least 1, got 0",
+			"session.timeout.ms: must be at least 3001, got 3000",
+		}},
 		{"numbers", func(w *Worker) {
 			w.OffsetFlushIntervalMS, w.TaskShutdownGracefulTimeoutMS = 0, -1
 			w.ConsumerSessionTimeoutMS, w.ConsumerMaxPollRecords = 0, 0
