@@ -100,6 +100,9 @@ func (w *Worker) startTasks(ctx context.Context, c *connector) error {
 	c.taskConfigs = configs
 	c.tasks = make([]*taskRun, len(configs))
 	for i := range configs {
+		if !w.owns(c.name, i) {
+			continue // another worker of the cluster runs it
+		}
 		tr, err := w.launch(ctx, c, i, dec)
 		if err != nil {
 			c.tasks = c.tasks[:i]
@@ -137,10 +140,15 @@ func (w *Worker) stopTasks(ctx context.Context, c *connector) error {
 		return nil
 	}
 	for _, tr := range c.tasks {
-		tr.cancel()
+		if tr != nil {
+			tr.cancel()
+		}
 	}
 	var err error
 	for _, tr := range c.tasks {
+		if tr == nil {
+			continue
+		}
 		select {
 		case <-tr.done:
 		case <-ctx.Done():
@@ -154,7 +162,7 @@ func (w *Worker) stopTasks(ctx context.Context, c *connector) error {
 
 // restartTask stops task id of c and starts it again. Call with mu held.
 func (w *Worker) restartTask(ctx context.Context, c *connector, id int) {
-	if id >= len(c.tasks) {
+	if id >= len(c.tasks) || c.tasks[id] == nil {
 		return
 	}
 	old := c.tasks[id]

@@ -64,6 +64,10 @@ type Options struct {
 	// Secrets collects the secret values the worker sees, so that logs and
 	// responses can redact them (default: a set of the worker's own).
 	Secrets *config.Secrets
+	// Owns reports whether this worker runs task id of a connector; in
+	// distributed mode the cluster's assignment decides (default: every
+	// task). Sync applies a change of its answers.
+	Owns func(connector string, id int) bool
 }
 
 func (o *Options) defaults() {
@@ -361,17 +365,7 @@ func (w *Worker) Restore(ctx context.Context) error {
 		if _, ok := w.connectors[sc.Name]; ok {
 			continue
 		}
-		common, plugin, verr := w.validate(sc.Name, sc.Config)
-		c := newConnector(sc, common, plugin)
-		w.connectors[sc.Name] = c
-		if verr != nil {
-			c.failure = w.opts.Secrets.Redact(verr.Error())
-			w.log.Error("connector failed", "connector", sc.Name, "err", c.failure)
-			continue
-		}
-		w.log.Info("connector restored", "connector", sc.Name, "target_state", sc.Target,
-			"owner", sc.Owner)
-		w.apply(ctx, c)
+		w.load(ctx, sc, "connector restored")
 	}
 	return nil
 }
@@ -466,6 +460,9 @@ func (w *Worker) status(c *connector) ConnectorStatus {
 		st.State = StatePaused
 	}
 	for _, tr := range c.tasks {
+		if tr == nil {
+			continue // runs on another worker of the cluster
+		}
 		ts := tr.t.status()
 		ts.WorkerID = w.opts.WorkerID
 		ts.Trace = w.opts.Secrets.Redact(ts.Trace)
@@ -502,7 +499,7 @@ func (w *Worker) Restart(ctx context.Context, name string, includeTasks, onlyFai
 	var tasks []*taskRun
 	if includeTasks && !restartConn {
 		for _, tr := range c.tasks {
-			if !onlyFailed || tr.t.status().State == StateFailed {
+			if tr != nil && (!onlyFailed || tr.t.status().State == StateFailed) {
 				tr.restarting = true
 				tasks = append(tasks, tr)
 			}
@@ -547,7 +544,7 @@ func (w *Worker) Restart(ctx context.Context, name string, includeTasks, onlyFai
 func (w *Worker) RestartTask(ctx context.Context, name string, id int) error {
 	ctx = context.WithoutCancel(ctx)
 	return w.change(name, func(c *connector) error {
-		if id < 0 || id >= len(c.tasks) {
+		if id < 0 || id >= len(c.tasks) || c.tasks[id] == nil {
 			return fmt.Errorf("task %s-%d: %w", name, id, ErrTaskNotFound)
 		}
 		w.restartTask(ctx, c, id)
