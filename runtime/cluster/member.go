@@ -93,6 +93,9 @@ type Member struct {
 	// nextRebalance is, on the leader, when held work is due.
 	nextRebalance time.Duration
 
+	// rejoin asks Run's goroutine for a rebalance.
+	rejoin chan struct{}
+
 	mu       sync.Mutex
 	leader   string
 	leaderOf string // URL of the leader
@@ -107,7 +110,17 @@ func NewMember(client *kgo.Client, cfg Config, h Handler) *Member {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Member{client: client, cfg: cfg, h: h, log: cfg.Logger}
+	return &Member{client: client, cfg: cfg, h: h, log: cfg.Logger,
+		rejoin: make(chan struct{}, 1)}
+}
+
+// Rebalance asks for a rebalance, as a worker does when the connectors or
+// their task counts changed; requests made before it starts coalesce.
+func (m *Member) Rebalance() {
+	select {
+	case m.rejoin <- struct{}{}:
+	default:
+	}
 }
 
 // Leader returns the leader's member id and REST URL, empty before the
@@ -183,17 +196,35 @@ func (m *Member) round(ctx context.Context) error {
 	m.log.Info("cluster assignment", "group", m.cfg.Group, "generation", m.gen,
 		"leader", a.Leader == m.id, "assigned", len(a.Assigned), "revoked", len(a.Revoked))
 
+	// Stopping and starting tasks may take longer than the session: keep
+	// the membership alive meanwhile.
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	type beat struct {
+		due bool
+		err error
+	}
+	hb := make(chan beat, 1)
+	go func() {
+		due, err := m.heartbeat(hbCtx)
+		hb <- beat{due, err}
+	}()
 	if len(a.Revoked) > 0 {
 		m.h.Revoke(ctx, a.Revoked)
 	}
 	m.owned = a.Assigned
-	if err := m.h.Assign(ctx, a); err != nil {
+	err = m.h.Assign(ctx, a)
+	stopHeartbeat()
+	b := <-hb
+	switch {
+	case err != nil:
 		return fmt.Errorf("apply assignment of generation %d: %w", m.gen, err)
+	case b.err != nil:
+		return b.err
+	case b.due || len(a.Revoked) > 0:
+		return nil // rejoin at once, so that revoked units move
 	}
-	if len(a.Revoked) > 0 {
-		return nil // rejoin at once so that the revoked units move
-	}
-	return m.heartbeat(ctx)
+	_, err = m.heartbeat(ctx)
+	return err
 }
 
 func (m *Member) setID(id string) {
@@ -313,9 +344,10 @@ func (m *Member) sync(ctx context.Context, plans []kmsg.SyncGroupRequestGroupAss
 	return a, nil
 }
 
-// heartbeat keeps the membership alive until a rebalance is due: the
-// group rebalances, ctx ends, or, on the leader, held work's delay ends.
-func (m *Member) heartbeat(ctx context.Context) error {
+// heartbeat keeps the membership alive until a rebalance is due (true):
+// the group rebalances, one is asked for, or, on the leader, held work's
+// delay ends; or until ctx ends (false).
+func (m *Member) heartbeat(ctx context.Context) (bool, error) {
 	tick := time.NewTicker(m.cfg.HeartbeatInterval)
 	defer tick.Stop()
 	var due <-chan time.Time
@@ -327,9 +359,11 @@ func (m *Member) heartbeat(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return false, nil
 		case <-due:
-			return nil // rejoining makes the group rebalance
+			return true, nil // rejoining makes the group rebalance
+		case <-m.rejoin:
+			return true, nil
 		case <-tick.C:
 		}
 		req := kmsg.NewPtrHeartbeatRequest()
@@ -339,10 +373,10 @@ func (m *Member) heartbeat(ctx context.Context) error {
 			err = kerr.ErrorForCode(resp.ErrorCode)
 		}
 		if errors.Is(err, kerr.RebalanceInProgress) {
-			return nil
+			return true, nil
 		}
 		if err != nil && ctx.Err() == nil {
-			return fmt.Errorf("heartbeat group %s: %w", m.cfg.Group, err)
+			return false, fmt.Errorf("heartbeat group %s: %w", m.cfg.Group, err)
 		}
 	}
 }

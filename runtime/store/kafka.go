@@ -45,9 +45,16 @@ func EnsureTopic(ctx context.Context, adm *kadm.Client, t Topic) error {
 	if !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("create topic %s: %w", t.Name, err)
 	}
-	details, err := adm.ListTopics(ctx, t.Name)
-	if err == nil {
-		err = details.Error()
+	// Another worker may have created it a moment ago: its metadata may lag.
+	var details kadm.TopicDetails
+	for {
+		details, err = adm.ListTopics(ctx, t.Name)
+		if err == nil {
+			err = details.Error()
+		}
+		if err == nil || !kerr.IsRetriable(err) || !pause(ctx) {
+			break
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("describe topic %s: %w", t.Name, err)
@@ -146,12 +153,8 @@ func (s *Kafka) ReadToEnd(ctx context.Context) (int64, error) {
 			break
 		}
 		// A topic just created may not have a leader yet.
-		if !kerr.IsRetriable(err) || ctx.Err() != nil {
+		if !kerr.IsRetriable(err) || !pause(ctx) {
 			return 0, fmt.Errorf("read end of config topic %s: %w", s.topic, err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	// The topic is never written in transactions and compaction keeps the
@@ -261,4 +264,14 @@ func (s *Kafka) Put(ctx context.Context, c Connector) error {
 // Delete implements ConfigStore.
 func (s *Kafka) Delete(ctx context.Context, name string) error {
 	return s.write(ctx, name, nil)
+}
+
+// pause waits a moment before a retry and reports whether ctx allows one.
+func pause(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(100 * time.Millisecond):
+		return true
+	}
 }
