@@ -94,7 +94,18 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	}
 
 	var st store.ConfigStore = store.NewMemory()
-	if !check {
+	var dist *distributed
+	var owns func(string, int) bool
+	switch {
+	case check:
+	case wc.Distributed():
+		dist, err = openDistributed(ctx, wc, log.With("logger", "cluster"))
+		if err != nil {
+			return err
+		}
+		defer dist.close()
+		st, owns = dist.store, dist.owns
+	default:
 		fs, err := store.OpenFile(wc.ConfigStorePath())
 		if err != nil {
 			return err
@@ -115,6 +126,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		Store:           st,
 		Providers:       providers,
 		Secrets:         secrets,
+		Owns:            owns,
 	})
 
 	// Validate every file before starting anything.
@@ -142,6 +154,10 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	restDone := make(chan error, 1)
 	go func() { restDone <- srv.Serve(restCtx, ln) }()
 
+	if dist != nil {
+		return runDistributed(ctx, wc, log, w, dist, srv, stopREST, restDone)
+	}
+
 	// Connectors created through the API come back in their target
 	// states; then the files, the desired state, are applied over them.
 	log.Info("worker started", "version", version, "brokers", wc.BootstrapServers,
@@ -159,10 +175,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	watchDone := make(chan error, 1)
 	go func() { watchDone <- w.Watch(ctx, pipelines) }()
 
-	<-ctx.Done()
-	log.Info("worker stopping", "why", "signal")
-	stopCtx, cancel := context.WithTimeout(context.Background(),
-		wc.TaskShutdownGracefulTimeout()+5*time.Second)
+	stopCtx, cancel := waitStop(ctx, log, wc)
 	defer cancel()
 	// Shutdown order: stop taking requests, stop watching files, then stop
 	// the tasks, which commit what is durable and leave their groups.
@@ -170,6 +183,41 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	err = errors.Join(<-restDone, <-watchDone, w.Close(stopCtx))
 	log.Info("worker stopped")
 	return err
+}
+
+// runDistributed runs a worker of a cluster until ctx ends: the cluster
+// assigns its tasks and the shared config store holds the connectors.
+func runDistributed(ctx context.Context, wc *config.Worker, log *slog.Logger,
+	w *worker.Worker, dist *distributed, srv *rest.Server, stopREST func(),
+	restDone <-chan error,
+) error {
+	dist.w = w
+	log.Info("worker started", "version", version, "brokers", wc.BootstrapServers,
+		"rest", wc.RESTAddr(), "group", wc.GroupID, "config_topic", wc.ConfigStorageTopic)
+	runCtx, stopCluster := context.WithCancel(context.WithoutCancel(ctx))
+	clusterDone := make(chan error, 1)
+	go func() { clusterDone <- dist.run(runCtx) }()
+	srv.SetReady()
+
+	stopCtx, cancel := waitStop(ctx, log, wc)
+	defer cancel()
+	// Shutdown order: stop taking requests, then leave the cluster, which
+	// stops this worker's tasks first so that others may take them at
+	// once, then stop whatever is left.
+	stopREST()
+	stopCluster()
+	err := errors.Join(<-restDone, <-clusterDone, w.Close(stopCtx))
+	log.Info("worker stopped")
+	return err
+}
+
+// waitStop returns once ctx ends, with a context that bounds the
+// graceful stop that follows.
+func waitStop(ctx context.Context, log *slog.Logger, wc *config.Worker,
+) (context.Context, context.CancelFunc) {
+	<-ctx.Done()
+	log.Info("worker stopping", "why", "signal")
+	return context.WithTimeout(context.Background(), wc.TaskShutdownGracefulTimeout()+5*time.Second)
 }
 
 // validateFiles loads the connector files and validates each with w,
