@@ -1,0 +1,171 @@
+//go:build integration
+
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tributary-io/tributary/integration/services"
+)
+
+// startClusterWorker starts `tributary worker` in distributed mode, in
+// group, on a REST port of its own.
+func startClusterWorker(t *testing.T, name, group, registryURL string) (*workerProc, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	spool := filepath.Join(dir, "spool")
+	workerYAML := fmt.Sprintf(`bootstrap.servers: %s
+group.id: %s
+listeners: http://%s
+schema.registry.url: %s
+registry.listener: ""
+config.storage.topic: %s-configs
+config.storage.replication.factor: 1
+offset.storage.topic: %s-offsets
+offset.storage.replication.factor: 1
+status.storage.topic: %s-status
+status.storage.replication.factor: 1
+scheduled.rebalance.max.delay.ms: 3000
+heartbeat.interval.ms: 500
+session.timeout.ms: 6000
+offset.flush.interval.ms: 1000
+consumer.session.timeout.ms: 6000
+task.shutdown.graceful.timeout.ms: 10000
+spool.dir: %s
+`, strings.Join(env.KafkaBrokers, ","), group, addr, registryURL, group, group, group, spool)
+	must(t, os.WriteFile(filepath.Join(dir, "worker.yaml"), []byte(workerYAML), 0o600))
+	p := &workerProc{t: t, name: name, dir: dir, spool: spool,
+		args: []string{"worker", "--config", filepath.Join(dir, "worker.yaml")}}
+	p.start()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.kill()
+		}
+		if t.Failed() {
+			t.Logf("%s log (last 3000 bytes):\n%s", name, tail([]byte(p.logText()), 3000))
+		}
+	})
+	return p, "http://" + addr
+}
+
+// runningTasks returns the ids of connector's tasks RUNNING on the worker
+// at url, nil when it does not answer.
+func runningTasks(url, connector string) []int {
+	resp, err := http.Get(url + "/connectors/" + connector + "/status")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Tasks []struct {
+			ID    int    `json:"id"`
+			State string `json:"state"`
+		} `json:"tasks"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil {
+		return nil
+	}
+	var ids []int
+	for _, ts := range st.Tasks {
+		if ts.State == "RUNNING" {
+			ids = append(ids, ts.ID)
+		}
+	}
+	return ids
+}
+
+// spread polls until the workers at urls run every one of n tasks exactly
+// once between them, with shares that differ by at most one.
+func spread(t *testing.T, connector string, n int, urls ...string) {
+	t.Helper()
+	var last string
+	eventually(t, 2*time.Minute, "tasks spread over the workers", func() bool {
+		seen := map[int]int{}
+		lo, hi := n, 0
+		var shares []string
+		for _, u := range urls {
+			ids := runningTasks(u, connector)
+			for _, id := range ids {
+				seen[id]++
+			}
+			lo, hi = min(lo, len(ids)), max(hi, len(ids))
+			shares = append(shares, fmt.Sprint(ids))
+		}
+		last = strings.Join(shares, " ")
+		for id := range n {
+			if seen[id] != 1 {
+				return false
+			}
+		}
+		return len(seen) == n && hi-lo <= 1
+	})
+	t.Logf("tasks per worker: %s", last)
+}
+
+// TestClusterMovesTasks runs three distributed workers, creates a sink
+// connector with six tasks through one worker's REST API, kills a worker
+// with SIGKILL while bookings load, checks that its tasks move to the
+// others and come back when it restarts, and then checks with the sink
+// oracle that every offset landed exactly once.
+func TestClusterMovesTasks(t *testing.T) {
+	env = services.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	topic, bucket := newTopic(t, 6), newBucket(t)
+	regURL := startRegistry(t)
+	group := fmt.Sprintf("tributary-cluster-%d", time.Now().UnixNano())
+	loadBookings(t, ctx, topic, regURL, 40000)
+
+	var procs []*workerProc
+	var urls []string
+	for i := range 3 {
+		p, u := startClusterWorker(t, fmt.Sprintf("w%d", i+1), group, regURL)
+		procs, urls = append(procs, p), append(urls, u)
+	}
+
+	name := "cluster-" + topic
+	body, _ := json.Marshal(map[string]any{"name": name, "config": sinkConfig(topic, bucket,
+		map[string]string{"tasks.max": "6", "flush.size": "3000",
+			"rotate.schedule.interval.ms": "2000"})})
+	eventually(t, time.Minute, "the REST API to create the connector", func() bool {
+		resp, err := http.Post(urls[1]+"/connectors", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusCreated
+	})
+	spread(t, name, 6, urls...)
+
+	// A crashed worker's tasks move to the others after the delay.
+	procs[2].kill()
+	spread(t, name, 6, urls[0], urls[1])
+	loadBookingsFrom(t, ctx, topic, regURL, 40000)
+
+	// Back again, it takes its share.
+	procs[2].start()
+	spread(t, name, 6, urls...)
+
+	waitCommitted(t, "connect-"+name, topic, 5*time.Minute)
+	rep := verifyBucket(t, topic, bucket)
+	if rep.Objects == 0 {
+		t.Fatal("the oracle saw no objects")
+	}
+	for _, p := range procs {
+		p.stop()
+	}
+}
