@@ -81,6 +81,13 @@ func (d *distributed) owns(name string, id int) bool {
 	return d.owned[cluster.Unit{Connector: name, Task: id}]
 }
 
+// leader returns the REST URL of the cluster's leader, empty until the
+// first rebalance, and whether this worker leads.
+func (d *distributed) leader() (string, bool) {
+	_, url := d.member.Leader()
+	return url, d.member.IsLeader()
+}
+
 // run takes part in the cluster until ctx ends, then stops this worker's
 // tasks and leaves the group. Meanwhile it follows the config store:
 // every change is applied to the worker, and a change of the work asks

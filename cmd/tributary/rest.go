@@ -23,11 +23,12 @@ import (
 // newRESTServer builds the REST API from the worker config and binds its
 // listener, so that a port in use fails the start.
 func newRESTServer(wc *config.Worker, w *worker.Worker, loggers *rest.Loggers,
-	providers *config.Providers, log *slog.Logger,
+	providers *config.Providers, log *slog.Logger, leader func() (string, bool),
 ) (*rest.Server, net.Listener, error) {
 	submitted := map[string]string{
 		"rest.auth.basic.password": wc.RESTBasicPassword,
 		"rest.auth.bearer.token":   wc.RESTBearerToken,
+		"inter.worker.key":         wc.InterWorkerKey,
 	}
 	creds, err := providers.Resolve(submitted)
 	if err != nil {
@@ -40,6 +41,10 @@ func newRESTServer(wc *config.Worker, w *worker.Worker, loggers *rest.Loggers,
 		BasicUser:     wc.RESTBasicUsername,
 		BasicPassword: creds["rest.auth.basic.password"],
 		BearerToken:   creds["rest.auth.bearer.token"],
+		Leader:        leader,
+	}
+	if leader != nil {
+		opts.InterWorkerKey = []byte(creds["inter.worker.key"])
 	}
 	if wc.RESTTLS() {
 		if opts.TLS, err = restTLS(wc); err != nil {

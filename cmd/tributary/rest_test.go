@@ -73,7 +73,7 @@ func TestRESTServerTLSAndAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := worker.New(worker.Options{})
-	srv, ln, err := newRESTServer(wc, w, rest.NewLoggers(0, nil), providers, nil)
+	srv, ln, err := newRESTServer(wc, w, rest.NewLoggers(0, nil), providers, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,7 +146,11 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		}
 		defer stop()
 	}
-	srv, ln, err := newRESTServer(wc, w, loggers, providers, log.With("logger", "rest"))
+	var leader func() (string, bool)
+	if dist != nil {
+		leader = dist.leader
+	}
+	srv, ln, err := newRESTServer(wc, w, loggers, providers, log.With("logger", "rest"), leader)
 	if err != nil {
 		return err
 	}

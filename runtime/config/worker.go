@@ -76,6 +76,7 @@ type Worker struct {
 	HeartbeatIntervalMS          int64  `mapstructure:"heartbeat.interval.ms"`
 	SessionTimeoutMS             int64  `mapstructure:"session.timeout.ms"`
 	RebalanceTimeoutMS           int64  `mapstructure:"rebalance.timeout.ms"`
+	InterWorkerKey               string `mapstructure:"inter.worker.key"`
 
 	// Source is the worker config file read, or "" when there was none.
 	Source string `mapstructure:"-"`
@@ -130,6 +131,7 @@ var workerUsage = map[string]string{
 	"heartbeat.interval.ms":                        "how often a distributed worker heartbeats to its group",
 	"session.timeout.ms":                           "how long the group waits for a silent worker before dropping it",
 	"rebalance.timeout.ms":                         "how long a worker may take to rejoin during a rebalance",
+	"inter.worker.key":                             "key that signs requests forwarded to the leader; ${env:...} or ${file:...}",
 }
 
 // kafkaOnlyKeys explains Kafka Connect worker keys that have no meaning here.
@@ -697,6 +699,9 @@ func (w *Worker) validateDistributed(bad func(key, format string, args ...any),
 	check("heartbeat.interval.ms", atLeast(w.HeartbeatIntervalMS, 1))
 	check("session.timeout.ms", atLeast(w.SessionTimeoutMS, w.HeartbeatIntervalMS+1))
 	check("rebalance.timeout.ms", atLeast(w.RebalanceTimeoutMS, 1))
+	if w.InterWorkerKey == "" {
+		bad("inter.worker.key", "required with config.storage.topic")
+	}
 }
 
 func atLeast(n, lowest int64) string {

@@ -208,7 +208,7 @@ func TestWorkerValidate(t *testing.T) {
 		}},
 		{"distributed", func(w *Worker) {
 			w.ConfigStorageTopic, w.OffsetStorageTopic = "connect-configs", "connect-offsets"
-			w.StatusStorageTopic = "connect-status"
+			w.StatusStorageTopic, w.InterWorkerKey = "connect-status", "${env:KEY}"
 		}, nil},
 		{"distributed, wrong", func(w *Worker) {
 			w.ConfigStorageTopic, w.StatusStorageTopic = "connect-configs", "bad topic"
@@ -224,6 +224,7 @@ func TestWorkerValidate(t *testing.T) {
 			"config.storage.replication.factor: must be -1 or from 1 to 32767, got 0",
 			"status.storage.partitions: must be at least 1, got 0",
 			"session.timeout.ms: must be at least 3001, got 3000",
+			"inter.worker.key: required with config.storage.topic",
 		}},
 		{"numbers", func(w *Worker) {
 			w.OffsetFlushIntervalMS, w.TaskShutdownGracefulTimeoutMS = 0, -1

@@ -71,6 +71,17 @@ type Options struct {
 	// BaseURL is the scheme and host of Location headers, such as
 	// http://127.0.0.1:8083; empty uses the request's Host.
 	BaseURL string
+	// Leader, in distributed mode, returns the REST URL of the cluster's
+	// leader and whether this worker is it; requests that change anything
+	// are forwarded to the leader, signed with InterWorkerKey. nil serves
+	// every request here.
+	Leader func() (url string, self bool)
+	// InterWorkerKey signs forwarded requests (inter.worker.key); a request
+	// carrying a signature is refused unless it verifies.
+	InterWorkerKey []byte
+	// ForwardClient forwards requests (default: a client with a 100s
+	// timeout).
+	ForwardClient *http.Client
 }
 
 // Server is the REST API.
@@ -101,6 +112,13 @@ func (s *Server) SetReady() { s.ready.Store(true) }
 // error body applied.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		signed := r.Header.Get(HeaderSignature) != ""
+		if signed && (len(s.opts.InterWorkerKey) == 0 ||
+			!verify(s.opts.InterWorkerKey, r, time.Now())) {
+			writeJSON(w, http.StatusForbidden, errorf(http.StatusForbidden,
+				"invalid worker-to-worker signature"))
+			return
+		}
 		if !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="tributary"`)
 			writeJSON(w, http.StatusUnauthorized, errorf(http.StatusUnauthorized,
@@ -116,6 +134,16 @@ func (s *Server) Handler() http.Handler {
 				}
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		if s.forwards(r) {
+			if signed {
+				// Leadership moved while the request travelled: no second hop.
+				writeJSON(w, http.StatusConflict, errorf(http.StatusConflict,
+					"the leader changed; retry the request"))
+				return
+			}
+			s.forward(w, r)
+			return
 		}
 		s.mux.ServeHTTP(&errorWriter{ResponseWriter: w}, r)
 	})
