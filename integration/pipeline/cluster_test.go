@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -40,13 +41,15 @@ offset.storage.replication.factor: 1
 status.storage.topic: %s-status
 status.storage.replication.factor: 1
 scheduled.rebalance.max.delay.ms: 3000
+inter.worker.key: %s-key
 heartbeat.interval.ms: 500
 session.timeout.ms: 6000
 offset.flush.interval.ms: 1000
 consumer.session.timeout.ms: 6000
 task.shutdown.graceful.timeout.ms: 10000
 spool.dir: %s
-`, strings.Join(env.KafkaBrokers, ","), group, addr, registryURL, group, group, group, spool)
+`, strings.Join(env.KafkaBrokers, ","), group, addr, registryURL, group, group, group, group,
+		spool)
 	must(t, os.WriteFile(filepath.Join(dir, "worker.yaml"), []byte(workerYAML), 0o600))
 	p := &workerProc{t: t, name: name, dir: dir, spool: spool,
 		args: []string{"worker", "--config", filepath.Join(dir, "worker.yaml")}}
@@ -116,56 +119,114 @@ func spread(t *testing.T, connector string, n int, urls ...string) {
 	t.Logf("tasks per worker: %s", last)
 }
 
-// TestClusterMovesTasks runs three distributed workers, creates a sink
-// connector with six tasks through one worker's REST API, kills a worker
-// with SIGKILL while bookings load, checks that its tasks move to the
-// others and come back when it restarts, and then checks with the sink
-// oracle that every offset landed exactly once.
-func TestClusterMovesTasks(t *testing.T) {
+// clusterRun is a sink connector with six tasks on three distributed
+// workers, over a topic of six partitions holding the first bookings.
+type clusterRun struct {
+	t                     *testing.T
+	ctx                   context.Context
+	topic, bucket, regURL string
+	name                  string
+	procs                 []*workerProc
+	urls                  []string
+}
+
+func startClusterRun(t *testing.T) *clusterRun {
+	t.Helper()
 	env = services.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	topic, bucket := newTopic(t, 6), newBucket(t)
-	regURL := startRegistry(t)
+	t.Cleanup(cancel)
+	r := &clusterRun{t: t, ctx: ctx, topic: newTopic(t, 6), bucket: newBucket(t),
+		regURL: startRegistry(t)}
 	group := fmt.Sprintf("tributary-cluster-%d", time.Now().UnixNano())
-	loadBookings(t, ctx, topic, regURL, 40000)
-
-	var procs []*workerProc
-	var urls []string
+	loadBookings(t, ctx, r.topic, r.regURL, 40000)
 	for i := range 3 {
-		p, u := startClusterWorker(t, fmt.Sprintf("w%d", i+1), group, regURL)
-		procs, urls = append(procs, p), append(urls, u)
+		p, u := startClusterWorker(t, fmt.Sprintf("w%d", i+1), group, r.regURL)
+		r.procs, r.urls = append(r.procs, p), append(r.urls, u)
 	}
 
-	name := "cluster-" + topic
-	body, _ := json.Marshal(map[string]any{"name": name, "config": sinkConfig(topic, bucket,
-		map[string]string{"tasks.max": "6", "flush.size": "3000",
+	r.name = "cluster-" + r.topic
+	body, _ := json.Marshal(map[string]any{"name": r.name, "config": sinkConfig(r.topic,
+		r.bucket, map[string]string{"tasks.max": "6", "flush.size": "3000",
 			"rotate.schedule.interval.ms": "2000"})})
 	eventually(t, time.Minute, "the REST API to create the connector", func() bool {
-		resp, err := http.Post(urls[1]+"/connectors", "application/json", bytes.NewReader(body))
+		resp, err := http.Post(r.urls[1]+"/connectors", "application/json",
+			bytes.NewReader(body))
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusCreated
 	})
-	spread(t, name, 6, urls...)
+	spread(t, r.name, 6, r.urls...)
+	return r
+}
 
-	// A crashed worker's tasks move to the others after the delay.
-	procs[2].kill()
-	spread(t, name, 6, urls[0], urls[1])
-	loadBookingsFrom(t, ctx, topic, regURL, 40000)
-
-	// Back again, it takes its share.
-	procs[2].start()
-	spread(t, name, 6, urls...)
-
-	waitCommitted(t, "connect-"+name, topic, 5*time.Minute)
-	rep := verifyBucket(t, topic, bucket)
-	if rep.Objects == 0 {
-		t.Fatal("the oracle saw no objects")
+// finish loads the rest of the bookings, waits until the connector
+// committed them all, checks the bucket with the sink oracle and stops the
+// workers cleanly.
+func (r *clusterRun) finish() {
+	r.t.Helper()
+	loadBookingsFrom(r.t, r.ctx, r.topic, r.regURL, 40000)
+	waitCommitted(r.t, "connect-"+r.name, r.topic, 5*time.Minute)
+	if rep := verifyBucket(r.t, r.topic, r.bucket); rep.Objects == 0 {
+		r.t.Fatal("the oracle saw no objects")
 	}
-	for _, p := range procs {
+	for _, p := range r.procs {
 		p.stop()
 	}
+}
+
+// TestClusterMovesTasks runs three distributed workers, creates a sink
+// connector with six tasks through one worker's REST API, kills a worker
+// with SIGKILL, checks that its tasks move to the others and come back
+// when it restarts, and then checks with the sink oracle that every
+// offset landed exactly once.
+func TestClusterMovesTasks(t *testing.T) {
+	r := startClusterRun(t)
+
+	// Writes through any worker: at least one of the three is not the
+	// leader and forwards, signed, to it.
+	for i, action := range []string{"pause", "resume", "pause", "resume"} {
+		u := r.urls[i%len(r.urls)]
+		req, _ := http.NewRequest(http.MethodPut, u+"/connectors/"+r.name+"/"+action, nil)
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("%s through %s: %d, want 202", action, u, resp.StatusCode)
+		}
+	}
+	spread(t, r.name, 6, r.urls...)
+
+	// A crashed worker's tasks move to the others after the delay.
+	r.procs[2].kill()
+	spread(t, r.name, 6, r.urls[0], r.urls[1])
+
+	// Back again, it takes its share.
+	r.procs[2].start()
+	spread(t, r.name, 6, r.urls...)
+	r.finish()
+}
+
+// TestClusterRollingRestarts restarts every worker in turn, two rounds
+// with SIGTERM and two with SIGKILL, the last without waiting for the
+// tasks to settle, then checks with the sink oracle that every offset
+// landed exactly once.
+func TestClusterRollingRestarts(t *testing.T) {
+	r := startClusterRun(t)
+	for round := range 4 {
+		for _, i := range rand.Perm(len(r.procs)) {
+			if round < 2 {
+				r.procs[i].stop()
+			} else {
+				r.procs[i].kill()
+			}
+			r.procs[i].start()
+			if round < 3 {
+				spread(t, r.name, 6, r.urls...)
+			}
+		}
+	}
+	spread(t, r.name, 6, r.urls...)
+	r.finish()
 }
