@@ -25,8 +25,8 @@ func (w *Worker) TaskCount(name string, cfg map[string]string) int {
 
 // Sync brings the worker to its store and to Owns, for distributed mode,
 // where other workers change the shared store: it creates the connectors
-// it does not hold, recreates those whose stored config, target state or
-// owner changed, removes those the store no longer holds, and starts and
+// it does not hold, recreates those whose stored config or owner changed,
+// applies a changed target state as Pause, Resume and Stop do, removes those the store no longer holds, and starts and
 // stops tasks as Owns now answers. It writes nothing to the store.
 func (w *Worker) Sync(ctx context.Context) error {
 	stored, err := w.opts.Store.Connectors(ctx)
@@ -43,13 +43,19 @@ func (w *Worker) Sync(ctx context.Context) error {
 	for _, sc := range stored {
 		want[sc.Name] = true
 		c, ok := w.connectors[sc.Name]
-		if ok && (!maps.Equal(c.config, sc.Config) || c.target != sc.Target ||
-			c.owner != sc.Owner) {
+		if ok && (!maps.Equal(c.config, sc.Config) || c.owner != sc.Owner) {
 			_ = w.stopTasks(ctx, c)
 			delete(w.connectors, sc.Name)
 			ok = false
 		}
 		if ok {
+			if c.target != sc.Target {
+				// Pausing keeps the tasks running; only stopping stops them.
+				c.target = sc.Target
+				w.log.Info("connector target state changed", "connector", sc.Name,
+					"target_state", sc.Target, "why", "store")
+				w.apply(ctx, c)
+			}
 			w.syncTasks(ctx, c)
 			continue
 		}

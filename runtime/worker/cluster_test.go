@@ -102,6 +102,19 @@ func TestSyncFollowsStoreAndAssignment(t *testing.T) {
 		t.Fatalf("w1 runs %v, want [0 1]", got)
 	}
 
+	// A target state set through w1 reaches w2 without a restart.
+	must(t, w1.Pause(ctx, "c"))
+	must(t, w2.Sync(ctx))
+	waitFor(t, "w2 paused", func() bool {
+		st, err := w2.Status("c")
+		return err == nil && st.State == worker.StatePaused
+	})
+	must(t, w1.Resume(ctx, "c"))
+	must(t, w2.Sync(ctx))
+	if st, err := w2.Status("c"); err != nil || st.State != worker.StateRunning {
+		t.Fatalf("w2 after resume: %+v %v", st, err)
+	}
+
 	// A config change through w1 reaches w2; a delete removes it there.
 	a.set(map[int]string{0: "w1", 1: "w2"})
 	cfg["fake.required"] = "y"
