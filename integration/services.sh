@@ -8,13 +8,14 @@
 #   Python venv   duckdb, pyarrow and confluent-kafka as independent witnesses
 #   kcat          from Debian, for a librdkafka view of the broker
 #
-# Usage: integration/services.sh install|start|stop|status|env
+# Usage: integration/services.sh install|start|stop|status|env|bucket NAME
 #
 #   install  fetch or build whatever is missing; a no-op when the cache is warm
 #   start    (re)start every service on fresh, empty data directories
 #   stop     stop the services this script started
 #   status   say what runs; exits 3 when a service is down
 #   env      print `export VAR=...` lines, for eval "$(integration/services.sh env)"
+#   bucket   create the bucket NAME on the S3 endpoint, if it does not exist
 #
 # Everything downloaded, built or written lives under
 # ${TRIBUTARY_CACHE:-$HOME/.cache/tributary}, never in the work tree, so a
@@ -397,6 +398,22 @@ TRIBUTARY_SERVICES_MANAGED ${managed[*]}
 EOF
 }
 
+# cmd_bucket creates a bucket with a SigV4-signed PUT, so that no S3 client
+# needs installing; an existing bucket of ours (409) is fine.
+cmd_bucket() {
+    local name=${1:-} endpoint=${TRIBUTARY_S3_ENDPOINT:-$MINIO_ADDR} code
+    [[ -n $name ]] || die "usage: $0 bucket NAME"
+    [[ $endpoint == *://* ]] || endpoint=http://$endpoint
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
+        --user "${TRIBUTARY_S3_ACCESS_KEY:-$S3_ACCESS_KEY}:${TRIBUTARY_S3_SECRET_KEY:-$S3_SECRET_KEY}" \
+        "$endpoint/$name") || die "no S3 endpoint answers at $endpoint"
+    case $code in
+    200) log "bucket $name created at $endpoint" ;;
+    409) log "bucket $name already exists at $endpoint" ;;
+    *) die "creating bucket $name at $endpoint answered HTTP $code" ;;
+    esac
+}
+
 usage() {
     sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
     exit 2
@@ -408,5 +425,6 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 env) cmd_env ;;
+bucket) cmd_bucket "${2:-}" ;;
 *) usage ;;
 esac
