@@ -86,6 +86,9 @@ type Common struct {
 	// SchemaRegistryURLs is value.converter.schema.registry.url; empty means
 	// the worker's registry.
 	SchemaRegistryURLs []string
+	// RegistryAuth holds the value converter's registry credentials and
+	// CAs; zero means the worker's, when the registry is the worker's.
+	RegistryAuth RegistryAuth
 	// ErrorsTolerance is ToleranceNone or ToleranceAll, as Errors.Tolerance.
 	ErrorsTolerance string
 	// Errors holds every errors.* key.
@@ -195,6 +198,7 @@ func (c *Connector) Common() (Common, []connectors.FieldError) {
 	cm.KeySubjectStrategy = p.strategy(KeyKeySubjectStrategy, "key.subject.name.strategy")
 	cm.ValueSubjectStrategy = p.strategy(KeyValueSubjectStrategy, "value.subject.name.strategy")
 	cm.SchemaRegistryURLs = p.urls(KeyValueRegistryURL)
+	cm.RegistryAuth = p.registryAuth(cm.SchemaRegistryURLs)
 
 	p.regex = cm.TopicsRegex
 	cm.Errors = p.errorHandling(cm.Topics)

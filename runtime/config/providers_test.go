@@ -89,6 +89,7 @@ func TestMaskAndSecrets(t *testing.T) {
 		"ssl.key.password":                     "pw-1234",
 		"consumer.override.sasl.jaas.config":   "org.Login required;",
 		"value.converter.basic.auth.user.info": "u:p-1234",
+		"value.converter.bearer.auth.token":    "tok-5678",
 		"other.password":                       "${env:PW}",
 		"aws.access.key.id":                    "${env:KEY_ID}",
 		"topics":                               "orders",
@@ -98,7 +99,8 @@ func TestMaskAndSecrets(t *testing.T) {
 	for k, want := range map[string]string{
 		"aws.secret.access.key": Hidden, "ssl.key.password": Hidden,
 		"consumer.override.sasl.jaas.config": Hidden, "value.converter.basic.auth.user.info": Hidden,
-		"other.password": "${env:PW}", "topics": "orders", "empty.password": "",
+		"value.converter.bearer.auth.token": Hidden,
+		"other.password":                    "${env:PW}", "topics": "orders", "empty.password": "",
 	} {
 		if m[k] != want {
 			t.Errorf("Mask %s = %q, want %q", k, m[k], want)

@@ -62,6 +62,14 @@ type Worker struct {
 	RESTBasicUsername             string   `mapstructure:"rest.auth.basic.username"`
 	RESTBasicPassword             string   `mapstructure:"rest.auth.basic.password"`
 	RESTBearerToken               string   `mapstructure:"rest.auth.bearer.token"`
+	RegistryTLSCertFile           string   `mapstructure:"registry.tls.cert.file"`
+	RegistryTLSKeyFile            string   `mapstructure:"registry.tls.key.file"`
+	RegistryBasicUser             string   `mapstructure:"registry.basic.auth.user"`
+	RegistryBasicPassword         string   `mapstructure:"registry.basic.auth.password"`
+	RegistryBearerToken           string   `mapstructure:"registry.bearer.token"`
+	SchemaRegistryUserInfo        string   `mapstructure:"schema.registry.basic.auth.user.info"`
+	SchemaRegistryBearerToken     string   `mapstructure:"schema.registry.bearer.auth.token"`
+	SchemaRegistryCALocation      string   `mapstructure:"schema.registry.ssl.ca.location"`
 
 	// Distributed mode, on when ConfigStorageTopic is set.
 	ConfigStorageTopic           string `mapstructure:"config.storage.topic"`
@@ -132,6 +140,14 @@ var workerUsage = map[string]string{
 	"session.timeout.ms":                           "how long the group waits for a silent worker before dropping it",
 	"rebalance.timeout.ms":                         "how long a worker may take to rejoin during a rebalance",
 	"inter.worker.key":                             "key that signs requests forwarded to the leader; ${env:...} or ${file:...}",
+	"registry.tls.cert.file":                       "PEM certificate the built-in registry serves https with",
+	"registry.tls.key.file":                        "PEM private key of registry.tls.cert.file",
+	"registry.basic.auth.user":                     "user the built-in registry requires with HTTP basic auth",
+	"registry.basic.auth.password":                 "password of registry.basic.auth.user; ${env:...} or ${file:...}",
+	"registry.bearer.token":                        "bearer token the built-in registry accepts; ${env:...} or ${file:...}",
+	"schema.registry.basic.auth.user.info":         "user:password for schema.registry.url; ${env:...} or ${file:...}",
+	"schema.registry.bearer.auth.token":            "bearer token for schema.registry.url; ${env:...} or ${file:...}",
+	"schema.registry.ssl.ca.location":              "PEM CAs to trust for an https:// schema.registry.url",
 }
 
 // kafkaOnlyKeys explains Kafka Connect worker keys that have no meaning here.
@@ -147,7 +163,8 @@ var kafkaOnlyKeys = map[string]string{
 var pathKeys = map[string]bool{
 	"connectors.dir": true, "connectors.files": true, "spool.dir": true,
 	"config.storage.file.filename": true, "rest.tls.cert.file": true, "rest.tls.key.file": true,
-	"rest.tls.client.ca.file": true,
+	"rest.tls.client.ca.file": true, "registry.tls.cert.file": true, "registry.tls.key.file": true,
+	"schema.registry.ssl.ca.location": true,
 }
 
 // workerField is one key of Worker and the index of its struct field.
@@ -413,6 +430,9 @@ func (w *Worker) resolvePaths() {
 	w.RESTTLSCertFile = rel("rest.tls.cert.file", w.RESTTLSCertFile)
 	w.RESTTLSKeyFile = rel("rest.tls.key.file", w.RESTTLSKeyFile)
 	w.RESTTLSClientCAFile = rel("rest.tls.client.ca.file", w.RESTTLSClientCAFile)
+	w.RegistryTLSCertFile = rel("registry.tls.cert.file", w.RegistryTLSCertFile)
+	w.RegistryTLSKeyFile = rel("registry.tls.key.file", w.RegistryTLSKeyFile)
+	w.SchemaRegistryCALocation = rel("schema.registry.ssl.ca.location", w.SchemaRegistryCALocation)
 	for i, p := range w.ConnectorFiles {
 		w.ConnectorFiles[i] = rel("connectors.files", p)
 	}
@@ -554,6 +574,7 @@ func (w *Worker) validate() []connectors.FieldError {
 		check("registry.listener", hostPort(w.RegistryListener, false))
 	}
 	check("registry.topic", topicName(w.RegistryTopic))
+	w.validateRegistry(bad)
 	if w.MetricsListener != "" {
 		check("metrics.listener", hostPort(w.MetricsListener, false))
 	}
@@ -651,8 +672,15 @@ func (w *Worker) validateREST(bad func(key, format string, args ...any)) {
 	case !tls && (w.RESTTLSCertFile != "" || w.RESTTLSKeyFile != "" || w.RESTTLSClientCAFile != ""):
 		bad("rest.tls.cert.file", "TLS settings need an https:// listener")
 	}
-	if (w.RESTBasicUsername == "") != (w.RESTBasicPassword == "") {
-		bad("rest.auth.basic.username", "set both rest.auth.basic.username and rest.auth.basic.password")
+	bothOrNeither(bad, "rest.auth.basic.username", w.RESTBasicUsername,
+		"rest.auth.basic.password", w.RESTBasicPassword)
+}
+
+// bothOrNeither reports keyA when only one of a pair of settings that work
+// together, such as a user and its password, is set.
+func bothOrNeither(bad func(key, format string, args ...any), keyA, a, keyB, b string) {
+	if (a == "") != (b == "") {
+		bad(keyA, "set both %s and %s", keyA, keyB)
 	}
 }
 
@@ -702,6 +730,42 @@ func (w *Worker) validateDistributed(bad func(key, format string, args ...any),
 	if w.InterWorkerKey == "" {
 		bad("inter.worker.key", "required with config.storage.topic")
 	}
+}
+
+// validateRegistry checks the built-in registry's TLS and authentication
+// settings and the credentials for an external one. The first apply only
+// when the worker serves the registry, the second only when it does not.
+func (w *Worker) validateRegistry(bad func(key, format string, args ...any)) {
+	bothOrNeither(bad, "registry.tls.cert.file", w.RegistryTLSCertFile,
+		"registry.tls.key.file", w.RegistryTLSKeyFile)
+	bothOrNeither(bad, "registry.basic.auth.user", w.RegistryBasicUser,
+		"registry.basic.auth.password", w.RegistryBasicPassword)
+	external := len(w.SchemaRegistryURLs) > 0
+	for _, s := range []struct{ key, value string }{
+		{"registry.tls.cert.file", w.RegistryTLSCertFile},
+		{"registry.basic.auth.user", w.RegistryBasicUser},
+		{"registry.bearer.token", w.RegistryBearerToken},
+	} {
+		if external && s.value != "" {
+			bad(s.key, "applies to the built-in registry, which schema.registry.url turns off")
+		}
+	}
+	for _, s := range []struct{ key, value string }{
+		{"schema.registry.basic.auth.user.info", w.SchemaRegistryUserInfo},
+		{"schema.registry.bearer.auth.token", w.SchemaRegistryBearerToken},
+		{"schema.registry.ssl.ca.location", w.SchemaRegistryCALocation},
+	} {
+		if !external && s.value != "" {
+			bad(s.key, "applies to schema.registry.url, which is not set; "+
+				"the built-in registry uses registry.* settings")
+		}
+	}
+	check := func(key, msg string) {
+		if msg != "" {
+			bad(key, "%s", msg)
+		}
+	}
+	check("schema.registry.basic.auth.user.info", UserInfo(w.SchemaRegistryUserInfo))
 }
 
 func atLeast(n, lowest int64) string {

@@ -248,6 +248,41 @@ func TestWorkerValidate(t *testing.T) {
 		{"clash", func(w *Worker) { w.RegistryListener = "127.0.0.1:8083" }, []string{
 			"registry.listener: 127.0.0.1:8083 is also the address of listeners",
 		}},
+		{"built-in registry secured", func(w *Worker) {
+			w.RegistryTLSCertFile, w.RegistryTLSKeyFile = "r.crt", "r.key"
+			w.RegistryBasicUser, w.RegistryBasicPassword = "eng", "${env:PW}"
+			w.RegistryBearerToken = "tok"
+		}, nil},
+		{"external registry credentials", func(w *Worker) {
+			w.SchemaRegistryURLs = []string{"https://registry:8081"}
+			w.SchemaRegistryUserInfo = "eng:pw"
+			w.SchemaRegistryCALocation = "ca.pem"
+		}, nil},
+		{"registry half set", func(w *Worker) {
+			w.RegistryTLSKeyFile = "r.key"
+			w.RegistryBasicUser = "eng"
+			w.SchemaRegistryUserInfo = "no-colon"
+			w.SchemaRegistryBearerToken = "${env:TOKEN}"
+		}, []string{
+			"registry.tls.cert.file: set both registry.tls.cert.file and registry.tls.key.file",
+			"registry.basic.auth.user: set both registry.basic.auth.user and " +
+				"registry.basic.auth.password",
+			"schema.registry.basic.auth.user.info: applies to schema.registry.url, which is " +
+				"not set; the built-in registry uses registry.* settings",
+			"schema.registry.bearer.auth.token: applies to schema.registry.url, which is " +
+				"not set; the built-in registry uses registry.* settings",
+			"schema.registry.basic.auth.user.info: want user:password",
+		}},
+		{"built-in registry settings with an external one", func(w *Worker) {
+			w.SchemaRegistryURLs = []string{"http://registry:8081"}
+			w.RegistryTLSCertFile, w.RegistryTLSKeyFile = "r.crt", "r.key"
+			w.RegistryBearerToken = "tok"
+		}, []string{
+			"registry.tls.cert.file: applies to the built-in registry, which " +
+				"schema.registry.url turns off",
+			"registry.bearer.token: applies to the built-in registry, which " +
+				"schema.registry.url turns off",
+		}},
 		{"logging", func(w *Worker) { w.LogLevel, w.LogFormat = "DEBUG", "xml" }, []string{
 			`log.format: must be one of text, json; got "xml"`,
 		}},
@@ -267,6 +302,52 @@ func TestWorkerValidate(t *testing.T) {
 				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+// Registry secrets and paths load from the file like the REST ones: paths
+// relative to the file, secrets as written, references left for the worker
+// to resolve.
+func TestLoadWorkerRegistryKeys(t *testing.T) {
+	clearWorkerEnv(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "worker.yaml")
+	content := "registry.tls.cert.file: tls/r.crt\n" +
+		"registry.tls.key.file: tls/r.key\n" +
+		"registry:\n  basic.auth.user: eng\n  basic.auth.password: ${env:REGISTRY_PW}\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := loadWorker(t, "--config", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.RegistryTLSCertFile != filepath.Join(dir, "tls/r.crt") ||
+		w.RegistryTLSKeyFile != filepath.Join(dir, "tls/r.key") ||
+		w.RegistryBasicUser != "eng" || w.RegistryBasicPassword != "${env:REGISTRY_PW}" {
+		t.Errorf("got cert %q key %q user %q password %q", w.RegistryTLSCertFile,
+			w.RegistryTLSKeyFile, w.RegistryBasicUser, w.RegistryBasicPassword)
+	}
+	for _, key := range []string{"registry.basic.auth.password", "registry.bearer.token",
+		"schema.registry.basic.auth.user.info", "schema.registry.bearer.auth.token"} {
+		if !IsSecretKey(key) {
+			t.Errorf("%s is not password-typed", key)
+		}
+	}
+
+	t.Setenv("TRIBUTARY_SCHEMA_REGISTRY_URL", "https://registry:8081")
+	t.Setenv("TRIBUTARY_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "eng")
+	_, err = loadWorker(t, "--config", path)
+	want := []string{
+		"$TRIBUTARY_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: schema.registry.basic.auth.user.info: " +
+			"want user:password",
+		path + ":1: registry.tls.cert.file: applies to the built-in registry, which " +
+			"schema.registry.url turns off",
+		path + ":4: registry.basic.auth.user: applies to the built-in registry, which " +
+			"schema.registry.url turns off",
+	}
+	if got := errorLines(t, err); !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
