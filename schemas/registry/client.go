@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,6 +42,7 @@ type clientOptions struct {
 	timeout time.Duration
 	httpcl  *http.Client
 	srOpts  []sr.ClientOpt
+	roots   *x509.CertPool
 }
 
 // WithTimeout bounds each request (default DefaultTimeout).
@@ -63,6 +66,14 @@ func WithBearerToken(token string) ClientOption {
 	return func(o *clientOptions) { o.srOpts = append(o.srOpts, sr.BearerToken(token)) }
 }
 
+// WithRootCAs makes the client trust only the CAs in roots for https://
+// registries, such as a private CA or a self-signed registry certificate.
+// It applies to the client WithHTTPClient gives too, when that client's
+// transport is an *http.Transport or nil.
+func WithRootCAs(roots *x509.CertPool) ClientOption {
+	return func(o *clientOptions) { o.roots = roots }
+}
+
 // Client talks to a Confluent-compatible Schema Registry. It implements
 // schemas.Resolver and caches every schema it fetched by id for its
 // lifetime: an id never changes meaning. It is safe for concurrent use;
@@ -83,9 +94,18 @@ func NewClient(urls []string, opts ...ClientOption) (*Client, error) {
 	if httpcl == nil {
 		httpcl = &http.Client{}
 	}
-	if httpcl.Timeout == 0 {
+	if httpcl.Timeout == 0 || o.roots != nil {
 		copied := *httpcl
-		copied.Timeout = o.timeout
+		if copied.Timeout == 0 {
+			copied.Timeout = o.timeout
+		}
+		if o.roots != nil {
+			t, err := trusting(copied.Transport, o.roots)
+			if err != nil {
+				return nil, err
+			}
+			copied.Transport = t
+		}
 		httpcl = &copied
 	}
 	srOpts := append([]sr.ClientOpt{sr.URLs(urls...), sr.HTTPClient(httpcl)}, o.srOpts...)
@@ -94,6 +114,25 @@ func NewClient(urls []string, opts ...ClientOption) (*Client, error) {
 		return nil, fmt.Errorf("create schema registry client: %w", err)
 	}
 	return &Client{sr: cl}, nil
+}
+
+// trusting returns a copy of rt, or of http.DefaultTransport when rt is
+// nil, that trusts roots.
+func trusting(rt http.RoundTripper, roots *x509.CertPool) (http.RoundTripper, error) {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return nil, fmt.Errorf("create schema registry client: root CAs need an *http.Transport, "+
+			"got %T", rt)
+	}
+	t = t.Clone()
+	if t.TLSClientConfig == nil {
+		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	t.TLSClientConfig.RootCAs = roots
+	return t, nil
 }
 
 // SchemaByID returns the schema registered under id. An unknown id fails

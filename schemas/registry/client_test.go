@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -154,3 +155,46 @@ func TestClientTimeout(t *testing.T) {
 		t.Errorf("timeout: err = %v, want transient", err)
 	}
 }
+
+// WithRootCAs makes a registry with a certificate of a private CA
+// reachable, and keeps the timeout and a given HTTP client's transport.
+func TestClientRootCAs(t *testing.T) {
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", mediaV1)
+		_, _ = w.Write([]byte(`{"schema":"\"string\""}`))
+	}))
+	defer ts.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(ts.Certificate())
+
+	plain, err := NewClient([]string{ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.SchemaByID(context.Background(), 1); err == nil {
+		t.Error("a certificate of an unknown CA was trusted")
+	}
+	for _, opts := range [][]ClientOption{
+		{WithRootCAs(roots)},
+		{WithHTTPClient(&http.Client{Transport: &http.Transport{}}), WithRootCAs(roots)},
+	} {
+		cl, err := NewClient([]string{ts.URL}, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := cl.SchemaByID(context.Background(), 1)
+		if err != nil || s.Text != `"string"` {
+			t.Errorf("with the CA: %+v, %v", s, err)
+		}
+	}
+	_, err = NewClient([]string{ts.URL},
+		WithHTTPClient(&http.Client{Transport: roundTripper(nil)}), WithRootCAs(roots))
+	if err == nil {
+		t.Error("root CAs were accepted for a transport they cannot apply to")
+	}
+}
+
+// roundTripper is an http.RoundTripper that is not an *http.Transport.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
