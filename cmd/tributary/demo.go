@@ -129,7 +129,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 		return err
 	}
 	w := worker.New(worker.Options{
-		Brokers: brokers, Plugins: sinkPlugins(), NewDecoder: decoders([]string{reg.URL()}),
+		Brokers: brokers, Plugins: sinkPlugins(), NewDecoder: decoders(registryAccess{urls: []string{reg.URL()}}),
 		Logger: log, CommitInterval: 500 * time.Millisecond,
 	})
 	start := time.Now()

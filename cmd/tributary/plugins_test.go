@@ -8,7 +8,7 @@ import (
 )
 
 func TestDecodersPickValueConverter(t *testing.T) {
-	newDecoder := decoders([]string{"http://127.0.0.1:1"})
+	newDecoder := decoders(registryAccess{urls: []string{"http://127.0.0.1:1"}})
 	tests := []struct {
 		class string
 		extra map[string]string

@@ -5,10 +5,13 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/schemas/registry"
 )
 
@@ -109,4 +112,75 @@ func startRegistry(ctx context.Context, log *slog.Logger, brokers []string, addr
 	log.Info("schema registry serving", "url", srv.URL(), "topic", topic,
 		"tls", tlsCfg != nil, "auth", lis.auth.BasicUser != "" || lis.auth.BearerToken != "")
 	return func() { _ = srv.Close() }, srv.URL(), nil
+}
+
+// workerRegistry returns the registry the worker's converters use: the
+// external one of schema.registry.url, with its credentials, or else the
+// built-in one, which it starts unless check is set. The converters present
+// the built-in registry's own credentials to it and trust its certificate.
+// Secrets given as references are resolved through providers and recorded
+// in secrets.
+func workerRegistry(ctx context.Context, log *slog.Logger, wc *config.Worker,
+	providers *config.Providers, secrets *config.Secrets, check bool,
+) (reg registryAccess, stop func(), err error) {
+	submitted := map[string]string{
+		"registry.basic.auth.password":         wc.RegistryBasicPassword,
+		"registry.bearer.token":                wc.RegistryBearerToken,
+		"schema.registry.basic.auth.user.info": wc.SchemaRegistryUserInfo,
+		"schema.registry.bearer.auth.token":    wc.SchemaRegistryBearerToken,
+	}
+	creds, err := providers.Resolve(submitted)
+	if err != nil {
+		return reg, nil, fmt.Errorf("schema registry credentials: %w", err)
+	}
+	secrets.Add(submitted, creds)
+	stop = func() {}
+	if len(wc.SchemaRegistryURLs) > 0 {
+		info := creds["schema.registry.basic.auth.user.info"]
+		if msg := config.UserInfo(info); msg != "" {
+			return reg, nil, fmt.Errorf("schema.registry.basic.auth.user.info: %s", msg)
+		}
+		reg = registryAccess{urls: wc.SchemaRegistryURLs, auth: config.RegistryAuth{
+			UserInfo: info, BearerToken: creds["schema.registry.bearer.auth.token"],
+			CALocation: wc.SchemaRegistryCALocation,
+		}}
+		return reg, stop, nil
+	}
+
+	lis := registryListener{
+		certFile: wc.RegistryTLSCertFile, keyFile: wc.RegistryTLSKeyFile,
+		auth: registry.Auth{
+			BasicUser: wc.RegistryBasicUser, BasicPassword: creds["registry.basic.auth.password"],
+			BearerToken: creds["registry.bearer.token"],
+		},
+	}
+	reg.auth.CALocation = lis.certFile
+	if lis.auth.BasicUser != "" {
+		reg.auth.UserInfo = lis.auth.BasicUser + ":" + lis.auth.BasicPassword
+	} else {
+		reg.auth.BearerToken = lis.auth.BearerToken
+	}
+	if check {
+		return reg, stop, nil
+	}
+	stop, served, err := startRegistry(ctx, log, wc.BootstrapServers, wc.RegistryListener,
+		wc.RegistryTopic, lis)
+	if err != nil {
+		return reg, nil, err
+	}
+	reg.urls = []string{loopback(served)}
+	return reg, stop, nil
+}
+
+// loopback returns the URL of a registry serving on all interfaces
+// (0.0.0.0 or [::]) as one the worker reaches on 127.0.0.1.
+func loopback(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+		u.Host = net.JoinHostPort("127.0.0.1", u.Port())
+	}
+	return u.String()
 }

@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"runtime/debug"
 	"sync"
 
@@ -71,13 +68,9 @@ func restTLS(wc *config.Worker) (*tls.Config, error) {
 	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if wc.RESTTLSClientCAFile != "" {
-		pem, err := os.ReadFile(wc.RESTTLSClientCAFile)
+		pool, err := certPool(wc.RESTTLSClientCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("read rest.tls.client.ca.file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("rest.tls.client.ca.file holds no PEM certificate")
+			return nil, fmt.Errorf("rest.tls.client.ca.file: %w", err)
 		}
 		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}

@@ -82,16 +82,12 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	pipelines := worker.Pipelines{Dir: wc.ConnectorsDir, Files: wc.ConnectorFiles}
 
 	// The built-in registry serves unless an external one is configured.
-	registryURLs := wc.SchemaRegistryURLs
-	if len(registryURLs) == 0 && !check {
-		stop, url, err := startRegistry(ctx, log.With("logger", "registry"), wc.BootstrapServers,
-			wc.RegistryListener, wc.RegistryTopic, registryListener{})
-		if err != nil {
-			return err
-		}
-		defer stop()
-		registryURLs = []string{url}
+	reg, stopRegistry, err := workerRegistry(ctx, log.With("logger", "registry"), wc,
+		providers, secrets, check)
+	if err != nil {
+		return err
 	}
+	defer stopRegistry()
 
 	var st store.ConfigStore = store.NewMemory()
 	var dist *distributed
@@ -115,7 +111,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	w := worker.New(worker.Options{
 		Brokers:         wc.BootstrapServers,
 		Plugins:         sinkPlugins(),
-		NewDecoder:      decoders(registryURLs),
+		NewDecoder:      decoders(reg),
 		Logger:          log.With("logger", "worker"),
 		CommitInterval:  wc.OffsetFlushInterval(),
 		SessionTimeout:  wc.ConsumerSessionTimeout(),
