@@ -19,9 +19,15 @@ func (tp TopicPartition) String() string {
 }
 
 // Header is one Kafka record header.
+//
+// Value holds the bytes as Kafka delivered them. Data holds the value as
+// the connector's header.converter read it (SimpleHeaderConverter: a bool,
+// an int64, a float64, a JSON array or object, or the string itself); it is
+// nil for a null value and for headers added after conversion without one.
 type Header struct {
 	Key   string
 	Value []byte
+	Data  any
 }
 
 // Record is one Kafka record after conversion.
@@ -32,6 +38,11 @@ type Header struct {
 // time.Time for dates and timestamps, time.Duration for times and string for
 // uuids. ValueSchema is the writer schema the value was decoded with; it is
 // nil for tombstones and for values without a schema.
+//
+// Key holds the key's bytes. When the connector sets key.converter, the
+// key is also decoded: KeyConverted is set and KeySchema and KeyData hold
+// the key in the same generic form as Value. Without key.converter the key
+// stays bytes only (ByteArrayConverter semantics), as it always did.
 type Record struct {
 	Topic     string
 	Partition int32
@@ -39,6 +50,10 @@ type Record struct {
 	Timestamp time.Time
 	Key       []byte
 	Headers   []Header
+
+	KeyConverted bool
+	KeySchema    *schemas.Schema
+	KeyData      any
 
 	ValueSchema *schemas.Schema
 	Value       any

@@ -59,18 +59,28 @@
 //
 // # Keys
 //
-// Record keys are bytes: the runtime does not decode them. The $Key
-// variants see a key the way a schemaless converter would: a key holding a
-// JSON object or array is decoded as JSON (as Kafka Connect's JsonConverter
-// with schemas.enable=false does), any other key is a string (as with the
-// StringConverter). A transformed key is written back as JSON, or as the
-// bare string when it is one. ValueToKey writes the new key as a JSON
-// object of the selected fields.
+// When the connector sets key.converter, the worker decodes each key as
+// Kafka Connect does, and the $Key variants work on that key and its
+// schema (Record.KeyData and KeySchema): a StringConverter key is a
+// string, a JsonConverter or AvroConverter key a struct or map. A
+// transformed key is also written back to Record.Key, as JSON or as the
+// bare string when it is one. ValueToKey builds the key from the selected
+// fields, with a ConnectDefault record schema when the value has one.
+//
+// Without key.converter the key stays bytes, as in earlier releases, and
+// the $Key variants see it the way a schemaless converter would: a key
+// holding a JSON object or array is decoded as JSON (as Kafka Connect's
+// JsonConverter with schemas.enable=false does), any other key is a string
+// (as with the StringConverter).
+//
+// Header values are read by the header converter (SimpleHeaderConverter)
+// into Header.Data; InsertHeader and HeaderFrom set it on the headers they
+// add.
 //
 // # Limitations
 //
-//   - Keys have no schema, so the $Key variants only see schemaless keys
-//     (see Keys); key schemas are never derived.
+//   - Without key.converter, keys have no schema, so the $Key variants only
+//     see schemaless keys (see Keys).
 //   - RegexRouter and TimestampRouter rename Record.Topic; the storage sinks
 //     (connectors/storage) keep their state per consumed topic partition and
 //     reject records whose topic was renamed, as Confluent's S3 sink

@@ -523,9 +523,13 @@ func (t *extractField) schema(in avro.Schema) (avro.Schema, error) {
 }
 
 // valueToKey is ValueToKey: it builds the key from fields of the value.
+// When the record's key was converted and the value has a schema, the key
+// gets a schema too: a ConnectDefault record of the selected fields, as
+// Kafka Connect builds an unnamed struct.
 type valueToKey struct {
 	fields      []string
 	replaceNull bool
+	cache       schemaCache
 }
 
 func newValueToKey(p *params, _ bool) Transformation {
@@ -547,8 +551,29 @@ func (t *valueToKey) Apply(r *connectors.Record) (*connectors.Record, error) {
 		}
 		key[name] = read(rec, m, name, t.replaceNull)
 	}
-	if err := partKey.set(r, nil, key); err != nil {
+	var ks *schemas.Schema
+	if rec != nil && r.KeyConverted {
+		if ks, err = t.cache.get(r.ValueSchema, t.schema); err != nil {
+			return nil, err
+		}
+	}
+	if err := partKey.set(r, ks, key); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// schema builds the key schema from the value schema in.
+func (t *valueToKey) schema(in avro.Schema) (avro.Schema, error) {
+	rec, _ := recordOf(in)
+	fields := make([]*avro.Field, 0, len(t.fields))
+	for _, name := range t.fields {
+		f := fieldOf(rec, name)
+		nf, err := copyField(f, name, f.Type(), true)
+		if err != nil {
+			return nil, err
+		}
+		fields = append(fields, nf)
+	}
+	return avro.NewRecordSchema(connectDefaultName, connectDefaultNamespace, fields)
 }

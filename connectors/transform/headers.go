@@ -13,6 +13,7 @@ import (
 type insertHeader struct {
 	header string
 	value  []byte
+	data   any // value as SimpleHeaderConverter reads it
 }
 
 func newInsertHeader(p *params, _ bool) Transformation {
@@ -22,11 +23,12 @@ func newInsertHeader(p *params, _ bool) Transformation {
 		p.errorf("value.literal", "required")
 	}
 	t.value = []byte(v)
+	t.data = schemas.ParseHeader(t.value)
 	return t
 }
 
 func (t *insertHeader) Apply(r *connectors.Record) (*connectors.Record, error) {
-	r.Headers = append(r.Headers, connectors.Header{Key: t.header, Value: t.value})
+	r.Headers = append(r.Headers, connectors.Header{Key: t.header, Value: t.value, Data: t.data})
 	return r, nil
 }
 
@@ -97,7 +99,7 @@ func (t *headerFrom) apply(r *connectors.Record, s *schemas.Schema, v any) (*sch
 		if fv != nil {
 			b = []byte(stringOf(fv))
 		}
-		r.Headers = append(r.Headers, connectors.Header{Key: t.headers[i], Value: b})
+		r.Headers = append(r.Headers, connectors.Header{Key: t.headers[i], Value: b, Data: fv})
 	}
 	if !t.move {
 		return s, m, nil

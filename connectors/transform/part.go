@@ -22,17 +22,21 @@ const (
 	partKey   part = true
 )
 
-// get returns the schema and data of the part. Keys have no schema: see
-// decodeKey.
+// get returns the schema and data of the part. A key the key converter
+// decoded is used as it is; an undecoded key has no schema: see decodeKey.
 func (p part) get(r *connectors.Record) (*schemas.Schema, any, error) {
 	if p == partKey {
+		if r.KeyConverted {
+			return r.KeySchema, r.KeyData, nil
+		}
 		v, err := decodeKey(r.Key)
 		return nil, v, err
 	}
 	return r.ValueSchema, r.Value, nil
 }
 
-// set stores new schema and data in the part.
+// set stores new schema and data in the part. A new key is also written
+// back to Record.Key, so that the bytes and the decoded key agree.
 func (p part) set(r *connectors.Record, s *schemas.Schema, v any) error {
 	if p == partKey {
 		b, err := encodeKey(v)
@@ -40,6 +44,9 @@ func (p part) set(r *connectors.Record, s *schemas.Schema, v any) error {
 			return err
 		}
 		r.Key = b
+		if r.KeyConverted {
+			r.KeySchema, r.KeyData = s, v
+		}
 		return nil
 	}
 	r.ValueSchema, r.Value = s, v
