@@ -41,7 +41,9 @@ type registryAccess struct {
 // the converter; for the AvroConverter, a connector's
 // value.converter.schema.registry.url wins over the worker's registry URLs.
 // The worker's credentials go only to the worker's URLs; a connector's
-// own credentials, when it sets any, replace them.
+// own credentials, when it sets any, replace them. The worker asks it for
+// the key converter too, with the connector's key.converter.* keys in
+// place of the value.converter.* ones.
 func decoders(reg registryAccess) func(map[string]string) (worker.Decoder, error) {
 	cache := map[string]*schemas.Converter{}
 	return func(cfg map[string]string) (worker.Decoder, error) {

@@ -6,10 +6,13 @@
 // Kafka's group protocol, within one worker or across several. A task's loop:
 //
 //  1. poll a batch of records (rebalances wait until the batch is handled);
-//  2. decode each value through the connector's converter (Confluent wire
-//     format, schema from the registry, ids cached); a registry outage is
-//     retried with backoff, never treated as a bad record; then run the
-//     connector's transform chain (connectors/transform), which may drop it;
+//  2. convert each record as Kafka Connect does: the key through
+//     key.converter (when set; without it the key stays bytes), the header
+//     values through header.converter (SimpleHeaderConverter), the value
+//     through value.converter (Confluent wire format, schema from the
+//     registry, ids cached); a registry outage is retried with backoff,
+//     never treated as a bad record; then run the connector's transform
+//     chain (connectors/transform), which may drop it;
 //  3. hand the batch to the connector's SinkTask.Put, retrying with backoff
 //     when it reports a retriable error;
 //  4. every offset.flush.interval.ms, ask SinkTask.PreCommit which offsets
@@ -22,9 +25,10 @@
 // or until they clear when it is unset; a
 // retry that outlasts a third of the session timeout hands the batch back
 // to the consumer and polls again, so the task keeps its membership.
-// Permanent ones (bad magic byte, unknown schema id, malformed Avro, a
-// failing transform) fail the task under errors.tolerance=none; under all
-// the record is skipped and, when errors.deadletterqueue.topic.name is set,
+// Permanent ones (bad magic byte, unknown schema id, malformed Avro, a key
+// or header its converter rejects, a failing transform) fail the task under
+// errors.tolerance=none; under all the record is skipped and, when
+// errors.deadletterqueue.topic.name is set,
 // produced raw to the dead letter queue with Kafka Connect's
 // __connect.errors.* headers (dlq.go). A partition's committed offset never
 // passes a dead letter that is not acknowledged, and one that cannot be

@@ -20,8 +20,10 @@ import (
 // Stages of the sink data path where a record can fail, spelt as Kafka
 // Connect writes them in the __connect.errors.stage header.
 const (
-	stageValueConverter = "VALUE_CONVERTER"
-	stageTransformation = "TRANSFORMATION"
+	stageKeyConverter    = "KEY_CONVERTER"
+	stageValueConverter  = "VALUE_CONVERTER"
+	stageHeaderConverter = "HEADER_CONVERTER"
+	stageTransformation  = "TRANSFORMATION"
 )
 
 // classAvroConverter is what __connect.errors.class.name names for the

@@ -44,6 +44,12 @@ type task struct {
 	chain *transform.Chain
 	prog  progress
 
+	// keyDec is the key.converter, nil when keys stay bytes; keyClass
+	// names it in dead letters. header reads header values.
+	keyDec   Decoder
+	keyClass string
+	header   headerConverter
+
 	// retry bounds retries of transient faults; dlq, when the connector
 	// has one, takes the records skipped under errors.tolerance=all.
 	retry *retryBudget
@@ -63,6 +69,7 @@ func newTask(w *Worker, c *connector, id int, sink connectors.SinkTask, config m
 		rewinds:   make(map[connectors.TopicPartition]int64),
 		state:     StateUnassigned,
 		retry:     newRetryBudget(w.opts, c.common),
+		header:    simpleHeader,
 	}
 }
 
@@ -99,6 +106,9 @@ func (t *task) runLoop(ctx context.Context) (err error) {
 		Rewind: func(tp connectors.TopicPartition, offset int64) { t.rewinds[tp] = offset },
 	}
 	if t.chain, err = t.newChain(); err != nil {
+		return err
+	}
+	if err := t.newKeyConverter(); err != nil {
 		return err
 	}
 	if err := t.startErrorHandling(ctx); err != nil {
@@ -309,39 +319,36 @@ func (t *task) flushTick() time.Duration {
 	return t.w.opts.CommitInterval
 }
 
-// convert decodes one Kafka record. A transient fault (the registry down) is
-// retried within the retry budget; a record that cannot be decoded returns
-// a *recordError.
+// convert decodes one Kafka record: its key, its headers and its value, in
+// that order as Kafka Connect's WorkerSinkTask does, then runs the
+// transforms. A transient fault (the registry down) is retried within the
+// retry budget; a record that cannot be decoded returns a *recordError
+// naming the converter that failed.
 func (t *task) convert(ctx context.Context, kr *kgo.Record) (*connectors.Record, error) {
 	r := &connectors.Record{
 		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
 		Timestamp: kr.Timestamp, Key: kr.Key,
 	}
-	for _, h := range kr.Headers {
-		r.Headers = append(r.Headers, connectors.Header{Key: h.Key, Value: h.Value})
+	if err := t.convertKey(ctx, kr, r); err != nil {
+		return nil, err
+	}
+	if err := t.convertHeaders(kr, r); err != nil {
+		return nil, err
 	}
 	if kr.Value == nil {
 		return t.transform(kr, r) // a tombstone: transforms see it too
 	}
 	var err error
-	began := time.Now()
-	for attempt := 1; ; attempt++ {
-		r.ValueSchema, r.Value, err = t.dec.Decode(ctx, kr.Value)
-		if err == nil || !isTransient(err) {
-			break
-		}
-		err = fmt.Errorf("decode record %s: %w", r.Position(), err)
-		if werr := t.retry.wait(ctx, kr, attempt, began, err); werr != nil {
-			return nil, werr
-		}
-		t.log.Warn("schema registry unavailable; retrying", "topic", kr.Topic,
-			"partition", kr.Partition, "offset", kr.Offset, "attempt", attempt, "err", err)
-	}
-	if err == nil {
+	var permanent bool
+	r.ValueSchema, r.Value, err, permanent = t.decode(ctx, kr, t.dec, kr.Value)
+	switch {
+	case err == nil:
 		return t.transform(kr, r)
+	case permanent:
+		return nil, skip(kr, stageValueConverter, t.converterClass(),
+			fmt.Errorf("decode record %s: %w", r.Position(), err))
 	}
-	return nil, skip(kr, stageValueConverter, t.converterClass(),
-		fmt.Errorf("decode record %s: %w", r.Position(), err))
+	return nil, err
 }
 
 // put hands a batch to the sink, backing off and retrying while the sink

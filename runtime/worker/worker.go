@@ -31,7 +31,9 @@ type Options struct {
 	// Plugins maps connector.class values, full names and aliases, to
 	// connectors.
 	Plugins map[string]connectors.SinkConnector
-	// NewDecoder returns the value converter for a connector config.
+	// NewDecoder returns the value converter for a connector config. The
+	// key converter comes from it too, given the config with the
+	// key.converter.* keys renamed to value.converter.*.
 	NewDecoder func(config map[string]string) (Decoder, error)
 	// Logger receives the worker's logs; each task logs with connector and
 	// task fields added.
