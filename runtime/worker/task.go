@@ -329,11 +329,17 @@ func (t *task) convert(ctx context.Context, kr *kgo.Record) (*connectors.Record,
 		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
 		Timestamp: kr.Timestamp, Key: kr.Key,
 	}
-	if err := t.convertKey(ctx, kr, r); err != nil {
-		return nil, err
+	// The checks here keep the common record, with no key converter and no
+	// headers, free of calls.
+	if t.keyDec != nil {
+		if err := t.convertKey(ctx, kr, r); err != nil {
+			return nil, err
+		}
 	}
-	if err := t.convertHeaders(kr, r); err != nil {
-		return nil, err
+	if len(kr.Headers) > 0 {
+		if err := t.convertHeaders(kr, r); err != nil {
+			return nil, err
+		}
 	}
 	if kr.Value == nil {
 		return t.transform(kr, r) // a tombstone: transforms see it too
