@@ -204,6 +204,7 @@ type evolvedFigures struct {
 const duckdbEvolvedScript = `
 import duckdb, glob, json, os, sys
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 files = sorted(glob.glob(sys.argv[1] + "/**/*.parquet", recursive=True))
 src = "read_parquet(%r, union_by_name=false)" % files
 q = lambda s: con.execute(s.replace("SRC", src)).fetchall()

@@ -79,6 +79,7 @@ func TestJSONConverterToParquet(t *testing.T) {
 const duckdbJSONScript = `
 import duckdb, json, sys
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 src = "read_parquet('%s/**/*.parquet', hive_partitioning=true)" % sys.argv[1]
 q = lambda s: con.execute(s.replace("SRC", src)).fetchall()
 types = dict(q("select column_name, column_type from (describe select * from SRC)"))

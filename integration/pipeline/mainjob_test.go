@@ -153,6 +153,7 @@ type figures struct {
 const duckdbScript = `
 import duckdb, json, sys
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 src = "read_parquet('%s/**/*.parquet', hive_partitioning=true)" % sys.argv[1]
 q = lambda s: con.execute(s.replace("SRC", src)).fetchall()
 out = {}

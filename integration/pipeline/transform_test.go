@@ -3,6 +3,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os/exec"
@@ -172,6 +173,7 @@ type transformedFigures struct {
 const duckdbTransformScript = `
 import duckdb, json, sys
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 src = "read_parquet('%s/**/*.parquet', hive_partitioning=true)" % sys.argv[1]
 q = lambda s: con.execute(s.replace("SRC", src)).fetchall()
 types = dict(q("select column_name, column_type from (describe select * from SRC)"))
@@ -198,9 +200,13 @@ func duckdbTransformed(t *testing.T, dir string) transformedFigures {
 // with DuckDB and prints one JSON object, and decodes that object into out.
 func runDuckDB(t *testing.T, script, dir string, out any) {
 	t.Helper()
-	b, err := exec.Command(env.Python, "-c", script, dir).CombinedOutput()
+	// Only stdout is JSON; DuckDB may draw progress on the terminal streams.
+	var stderr bytes.Buffer
+	cmd := exec.Command(env.Python, "-c", script, dir)
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("duckdb: %v\n%s", err, b)
+		t.Fatalf("duckdb: %v\n%s%s", err, b, stderr.Bytes())
 	}
 	t.Logf("duckdb: %s", b)
 	if err := json.Unmarshal(b, out); err != nil {
