@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hamba/avro/v2"
 )
@@ -138,6 +139,12 @@ func (c *JSONConverter) Decode(_ context.Context, b []byte) (*Schema, any, error
 	if d := jsonDepth(b); d > maxDepth {
 		return nil, nil, fmt.Errorf("%w: json nested %d deep, the limit is %d",
 			ErrTooLarge, d, maxDepth)
+	}
+	// JSON is UTF-8, and Kafka Connect's converter refuses anything else.
+	// Decoding would replace each bad byte with three bytes of U+FFFD, so
+	// a value within MaxBytes could triple past it.
+	if !utf8.Valid(b) {
+		return nil, nil, fmt.Errorf("%w: json is not valid UTF-8", ErrMalformed)
 	}
 	if !c.SchemasEnable {
 		v, err := decodeJSON(b)
