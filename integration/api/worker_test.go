@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,34 +23,6 @@ import (
 	"github.com/tributary-io/tributary/internal/loader"
 	"github.com/tributary-io/tributary/schemas/registry"
 )
-
-var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
-)
-
-// tributaryBinary builds the tributary command once per test run.
-func tributaryBinary(t *testing.T) string {
-	t.Helper()
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tributary-api-bin-")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "tributary")
-		out, err := exec.Command("go", "build", "-o", binaryPath,
-			"github.com/tributary-io/tributary/cmd/tributary").CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binaryErr != nil {
-		t.Fatal(binaryErr)
-	}
-	return binaryPath
-}
 
 // workerProc is a standalone worker process with the REST API on a free
 // loopback port and its config store in the test's directory.
@@ -107,7 +78,7 @@ func (p *workerProc) start() {
 		must(p.t, err)
 		p.log = f
 	}
-	p.cmd = exec.Command(tributaryBinary(p.t), "worker", "--config",
+	p.cmd = exec.Command(services.Binary(p.t), "worker", "--config",
 		filepath.Join(p.dir, "worker.yaml"))
 	p.cmd.Env = append(os.Environ(), p.env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log

@@ -121,7 +121,7 @@ func TestDeadLetterQueue(t *testing.T) {
 	must(t, os.WriteFile(file, []byte(mustJSON(map[string]any{"name": "dlq", "config": cfg})),
 		0o600))
 	replay := func() string {
-		out, err := exec.CommandContext(ctx, tributaryBinary(t), "dlq", "replay",
+		out, err := exec.CommandContext(ctx, services.Binary(t), "dlq", "replay",
 			"--bootstrap-servers", strings.Join(env.KafkaBrokers, ","), "--connector", file,
 			dlq).CombinedOutput()
 		if err != nil {

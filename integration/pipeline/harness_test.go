@@ -7,11 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,34 +27,6 @@ import (
 
 // env is the running services, read once.
 var env services.Env
-
-// binary is the tributary command built for the subprocess tests.
-var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
-)
-
-func tributaryBinary(t *testing.T) string {
-	t.Helper()
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tributary-bin-")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "tributary")
-		out, err := exec.Command("go", "build", "-o", binaryPath,
-			"github.com/tributary-io/tributary/cmd/tributary").CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binaryErr != nil {
-		t.Fatal(binaryErr)
-	}
-	return binaryPath
-}
 
 // minioClient connects to the test MinIO.
 func minioClient(t *testing.T) *minio.Client {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tributary-io/tributary/integration/services"
 )
 
 // workerProc is a tributary worker running as a child process.
@@ -90,7 +92,7 @@ func (p *workerProc) start() {
 		must(p.t, err)
 		p.log = f
 	}
-	p.cmd = exec.Command(tributaryBinary(p.t), p.args...)
+	p.cmd = exec.Command(services.Binary(p.t), p.args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	must(p.t, p.cmd.Start())
 }
