@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -71,6 +72,9 @@ starts; all problems are reported at once.`,
 	return cmd
 }
 
+// kafkaReachTimeout bounds how long a starting worker waits for Kafka.
+const kafkaReachTimeout = 30 * time.Second
+
 func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	secrets := &config.Secrets{}
 	loggers := rest.NewLoggers(wc.SlogLevel(), secrets.Redact)
@@ -80,6 +84,19 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		return err
 	}
 	pipelines := worker.Pipelines{Dir: wc.ConnectorsDir, Files: wc.ConnectorFiles}
+
+	// A worker that cannot reach Kafka would report its tasks RUNNING
+	// while they wait; refuse to start instead, as Kafka Connect does.
+	if !check {
+		reachCtx, cancel := context.WithTimeout(ctx, kafkaReachTimeout)
+		id, err := clusterID(wc.BootstrapServers)(reachCtx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("reach Kafka at %s within %v (bootstrap.servers): %w",
+				strings.Join(wc.BootstrapServers, ","), kafkaReachTimeout, err)
+		}
+		log.Info("kafka reached", "cluster_id", id)
+	}
 
 	// The built-in registry serves unless an external one is configured.
 	reg, stopRegistry, err := workerRegistry(ctx, log.With("logger", "registry"), wc,
