@@ -19,8 +19,8 @@ import (
 // topic, as in Kafka Connect's config topic.
 const connectorKeyPrefix = "connector-"
 
-// errKafkaClosed reports a call on a closed Kafka store.
-var errKafkaClosed = errors.New("config store closed")
+// errKafkaClosed reports a call on a closed Kafka-backed store.
+var errKafkaClosed = errors.New("kafka store closed")
 
 // Topic describes a compacted storage topic.
 type Topic struct {
@@ -65,6 +65,151 @@ func EnsureTopic(ctx context.Context, adm *kadm.Client, t Topic) error {
 	return nil
 }
 
+// follower reads a compacted topic into a view and follows it until
+// closed. Its owner keeps the view and changes it in apply, which runs
+// with mu held, one record at a time, in each partition's order.
+type follower struct {
+	cl     *kgo.Client
+	topic  string
+	kind   string // what the topic holds, for messages: config, status
+	log    *slog.Logger
+	apply  func(r *kgo.Record)
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu       sync.Mutex
+	applied  map[int32]int64 // offset of the last record applied per partition
+	progress chan struct{}   // closed and replaced whenever applied moves
+}
+
+// start creates t when missing, then reads it to its end and follows it
+// until close. On error the client is closed.
+func (f *follower) start(ctx context.Context, t Topic) error {
+	if err := EnsureTopic(ctx, kadm.NewClient(f.cl), t); err != nil {
+		f.cl.Close()
+		return fmt.Errorf("open %s store: %w", f.kind, err)
+	}
+	parts := map[int32]kgo.Offset{}
+	for p := range t.Partitions {
+		parts[p] = kgo.NewOffset().AtStart()
+	}
+	f.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{f.topic: parts})
+	readCtx, cancel := context.WithCancel(context.Background())
+	f.cancel, f.done = cancel, make(chan struct{})
+	f.applied, f.progress = map[int32]int64{}, make(chan struct{})
+	go f.read(readCtx)
+	if err := f.readToEnd(ctx); err != nil {
+		f.close()
+		return err
+	}
+	return nil
+}
+
+// close stops following the topic; calls after it fail.
+func (f *follower) close() {
+	f.cancel()
+	<-f.done
+	f.cl.Close()
+}
+
+// offset returns the offset of the last record applied in partition p, -1
+// before any.
+func (f *follower) offset(p int32) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if off, ok := f.applied[p]; ok {
+		return off
+	}
+	return -1
+}
+
+// readToEnd waits until the view holds every record the topic held when it
+// was called.
+func (f *follower) readToEnd(ctx context.Context) error {
+	var ends kadm.ListedOffsets
+	for {
+		var err error
+		ends, err = kadm.NewClient(f.cl).ListEndOffsets(ctx, f.topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err == nil {
+			break
+		}
+		// A topic just created may not have a leader yet.
+		if !kerr.IsRetriable(err) || !pause(ctx) {
+			return fmt.Errorf("read end of %s topic %s: %w", f.kind, f.topic, err)
+		}
+	}
+	// The topic is never written in transactions and compaction keeps the
+	// active segment, so the record before each end offset exists.
+	var err error
+	ends.Each(func(o kadm.ListedOffset) {
+		if err == nil {
+			err = f.waitFor(ctx, o.Partition, o.Offset-1)
+		}
+	})
+	return err
+}
+
+// waitFor returns once the record at offset of partition p is applied.
+func (f *follower) waitFor(ctx context.Context, p int32, offset int64) error {
+	for {
+		applied, progress := f.offset(p), f.progressChan()
+		if applied >= offset {
+			return nil
+		}
+		select {
+		case <-progress:
+		case <-f.done:
+			return errKafkaClosed
+		case <-ctx.Done():
+			return fmt.Errorf("read %s topic %s to %d: %w", f.kind, f.topic, offset,
+				ctx.Err())
+		}
+	}
+}
+
+func (f *follower) progressChan() chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.progress
+}
+
+// read applies the topic's records until ctx ends.
+func (f *follower) read(ctx context.Context) {
+	defer close(f.done)
+	for {
+		fetches := f.cl.PollFetches(ctx)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			f.log.Warn("read "+f.kind+" topic", "topic", topic, "partition", p, "err", err)
+		})
+		f.mu.Lock()
+		moved := false
+		fetches.EachRecord(func(r *kgo.Record) {
+			f.apply(r)
+			f.applied[r.Partition], moved = r.Offset, true
+		})
+		if moved {
+			close(f.progress)
+			f.progress = make(chan struct{})
+		}
+		f.mu.Unlock()
+	}
+}
+
+// produce appends r and waits until the view applied it.
+func (f *follower) produce(ctx context.Context, r *kgo.Record) error {
+	r.Topic = f.topic
+	if err := f.cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+		return fmt.Errorf("write %s to %s topic %s: %w", r.Key, f.kind, f.topic, err)
+	}
+	return f.waitFor(ctx, r.Partition, r.Offset)
+}
+
 // Kafka is a ConfigStore kept in a compacted topic of one partition, Kafka
 // Connect's config.storage.topic: each connector is one record keyed
 // connector-<name> whose value is the Connector as JSON, and a delete is a
@@ -75,16 +220,8 @@ func EnsureTopic(ctx context.Context, adm *kadm.Client, t Topic) error {
 // topic's end offset. Put and Delete return once the record is on every
 // in-sync replica and applied to this store's view.
 type Kafka struct {
-	cl     *kgo.Client
-	topic  string
-	log    *slog.Logger
-	cancel context.CancelFunc
-	done   chan struct{}
-
-	mu       sync.Mutex
-	m        map[string]Connector
-	applied  int64         // offset of the last record applied, -1 before any
-	progress chan struct{} // closed and replaced whenever applied moves
+	f follower
+	m map[string]Connector // guarded by f.mu
 }
 
 // OpenKafka creates topic when missing (one partition, compacted, with
@@ -97,116 +234,39 @@ func OpenKafka(ctx context.Context, topic string, rf int16, log *slog.Logger,
 	if err != nil {
 		return nil, fmt.Errorf("open config store %s: %w", topic, err)
 	}
-	if err := EnsureTopic(ctx, kadm.NewClient(cl), Topic{topic, 1, rf}); err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("open config store: %w", err)
-	}
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{
-		topic: {0: kgo.NewOffset().AtStart()},
-	})
-	readCtx, cancel := context.WithCancel(context.Background())
-	s := &Kafka{
-		cl: cl, topic: topic, log: log, cancel: cancel, done: make(chan struct{}),
-		m: map[string]Connector{}, applied: -1, progress: make(chan struct{}),
-	}
-	go s.read(readCtx)
-	if _, err := s.ReadToEnd(ctx); err != nil {
-		s.Close()
+	s := &Kafka{m: map[string]Connector{}}
+	s.f = follower{cl: cl, topic: topic, kind: "config", log: log, apply: s.apply}
+	if err := s.f.start(ctx, Topic{topic, 1, rf}); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // Close stops following the topic; calls after it fail.
-func (s *Kafka) Close() {
-	s.cancel()
-	<-s.done
-	s.cl.Close()
-}
+func (s *Kafka) Close() { s.f.close() }
 
 // Offset returns the offset of the last record applied, -1 before any.
-func (s *Kafka) Offset() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.applied
-}
+func (s *Kafka) Offset() int64 { return s.f.offset(0) }
 
 // Progress returns a channel closed the next time a record is applied,
 // written by this worker or another one.
-func (s *Kafka) Progress() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.progress
-}
+func (s *Kafka) Progress() <-chan struct{} { return s.f.progressChan() }
 
 // ReadToEnd waits until the view holds every record the topic held when it
 // was called and returns the offset applied.
 func (s *Kafka) ReadToEnd(ctx context.Context) (int64, error) {
-	var end kadm.ListedOffset
-	for {
-		ends, err := kadm.NewClient(s.cl).ListEndOffsets(ctx, s.topic)
-		if err == nil {
-			err = ends.Error()
-		}
-		if err == nil {
-			end, _ = ends.Lookup(s.topic, 0)
-			break
-		}
-		// A topic just created may not have a leader yet.
-		if !kerr.IsRetriable(err) || !pause(ctx) {
-			return 0, fmt.Errorf("read end of config topic %s: %w", s.topic, err)
-		}
+	if err := s.f.readToEnd(ctx); err != nil {
+		return 0, err
 	}
-	// The topic is never written in transactions and compaction keeps the
-	// active segment, so the record before the end offset exists.
-	return end.Offset - 1, s.WaitFor(ctx, end.Offset-1)
+	return s.Offset(), nil
 }
 
 // WaitFor returns once the record at offset is applied.
 func (s *Kafka) WaitFor(ctx context.Context, offset int64) error {
-	for {
-		s.mu.Lock()
-		applied, progress := s.applied, s.progress
-		s.mu.Unlock()
-		if applied >= offset {
-			return nil
-		}
-		select {
-		case <-progress:
-		case <-s.done:
-			return errKafkaClosed
-		case <-ctx.Done():
-			return fmt.Errorf("read config topic %s to %d: %w", s.topic, offset, ctx.Err())
-		}
-	}
+	return s.f.waitFor(ctx, 0, offset)
 }
 
-// read applies the topic's records until ctx ends.
-func (s *Kafka) read(ctx context.Context) {
-	defer close(s.done)
-	for {
-		fetches := s.cl.PollFetches(ctx)
-		if fetches.IsClientClosed() || ctx.Err() != nil {
-			return
-		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			s.log.Warn("read config topic", "topic", topic, "partition", p, "err", err)
-		})
-		s.mu.Lock()
-		moved := false
-		fetches.EachRecord(func(r *kgo.Record) {
-			s.apply(r)
-			s.applied, moved = r.Offset, true
-		})
-		if moved {
-			close(s.progress)
-			s.progress = make(chan struct{})
-		}
-		s.mu.Unlock()
-	}
-}
-
-// apply changes the view by one record. Call with mu held.
+// apply changes the view by one record. Call with f.mu held.
 func (s *Kafka) apply(r *kgo.Record) {
 	name, ok := strings.CutPrefix(string(r.Key), connectorKeyPrefix)
 	if !ok {
@@ -218,7 +278,7 @@ func (s *Kafka) apply(r *kgo.Record) {
 	}
 	var c Connector
 	if err := json.Unmarshal(r.Value, &c); err != nil || c.Name != name {
-		s.log.Error("skip bad config record", "topic", s.topic, "offset", r.Offset,
+		s.f.log.Error("skip bad config record", "topic", s.f.topic, "offset", r.Offset,
 			"connector", name, "err", err)
 		return
 	}
@@ -227,12 +287,8 @@ func (s *Kafka) apply(r *kgo.Record) {
 
 // write appends one record and waits until the view applied it.
 func (s *Kafka) write(ctx context.Context, name string, value []byte) error {
-	r := &kgo.Record{Topic: s.topic, Partition: 0, Key: []byte(connectorKeyPrefix + name),
-		Value: value}
-	if err := s.cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-		return fmt.Errorf("write connector %s to %s: %w", name, s.topic, err)
-	}
-	return s.WaitFor(ctx, r.Offset)
+	return s.f.produce(ctx, &kgo.Record{Partition: 0, Key: []byte(connectorKeyPrefix + name),
+		Value: value})
 }
 
 // Connectors implements ConfigStore.
@@ -240,16 +296,20 @@ func (s *Kafka) Connectors(ctx context.Context) ([]Connector, error) {
 	if _, err := s.ReadToEnd(ctx); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
 	return sorted(s.m), nil
 }
 
 // Snapshot returns the connectors applied so far without reading further.
 func (s *Kafka) Snapshot() ([]Connector, int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return sorted(s.m), s.applied
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	off, ok := s.f.applied[0]
+	if !ok {
+		off = -1
+	}
+	return sorted(s.m), off
 }
 
 // Put implements ConfigStore.

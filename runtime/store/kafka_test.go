@@ -13,11 +13,29 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-func openKafka(t *testing.T, brokers []string, topic string) *Kafka {
+// fakeCluster starts a kfake cluster for the test and returns its brokers
+// and a context that bounds the test.
+func fakeCluster(t *testing.T) ([]string, context.Context) {
+	t.Helper()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return kc.ListenAddrs(), ctx
+}
+
+// openStore opens a Kafka-backed store with open, closing it after the
+// test.
+func openStore[S interface{ Close() }](t *testing.T, brokers []string,
+	open func(context.Context, *slog.Logger, ...kgo.Opt) (S, error),
+) S {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := OpenKafka(ctx, topic, 1, slog.New(slog.DiscardHandler), kgo.SeedBrokers(brokers...))
+	s, err := open(ctx, slog.New(slog.DiscardHandler), kgo.SeedBrokers(brokers...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,15 +43,16 @@ func openKafka(t *testing.T, brokers []string, topic string) *Kafka {
 	return s
 }
 
+func openKafka(t *testing.T, brokers []string, topic string) *Kafka {
+	t.Helper()
+	return openStore(t, brokers, func(ctx context.Context, log *slog.Logger, opts ...kgo.Opt,
+	) (*Kafka, error) {
+		return OpenKafka(ctx, topic, 1, log, opts...)
+	})
+}
+
 func TestKafkaSharesConnectorsBetweenWorkers(t *testing.T) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	brokers := kc.ListenAddrs()
+	brokers, ctx := fakeCluster(t)
 
 	w1 := openKafka(t, brokers, "connect-configs")
 	w2 := openKafka(t, brokers, "connect-configs")
@@ -73,7 +92,7 @@ func TestKafkaSharesConnectorsBetweenWorkers(t *testing.T) {
 	}
 
 	// The topic is compacted and has one partition.
-	adm := kadm.NewClient(w1.cl)
+	adm := kadm.NewClient(w1.f.cl)
 	rc, err := adm.DescribeTopicConfigs(ctx, "connect-configs")
 	if err != nil {
 		t.Fatal(err)
