@@ -14,12 +14,11 @@ import (
 
 	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/runtime/rest"
-	"github.com/tributary-io/tributary/runtime/worker"
 )
 
 // newRESTServer builds the REST API from the worker config and binds its
 // listener, so that a port in use fails the start.
-func newRESTServer(wc *config.Worker, w *worker.Worker, loggers *rest.Loggers,
+func newRESTServer(wc *config.Worker, h rest.Herder, loggers *rest.Loggers,
 	providers *config.Providers, log *slog.Logger, leader func() (string, bool),
 ) (*rest.Server, net.Listener, error) {
 	submitted := map[string]string{
@@ -31,9 +30,9 @@ func newRESTServer(wc *config.Worker, w *worker.Worker, loggers *rest.Loggers,
 	if err != nil {
 		return nil, nil, fmt.Errorf("rest credentials: %w", err)
 	}
-	w.Secrets().Add(submitted, creds)
+	h.Secrets().Add(submitted, creds)
 	opts := rest.Options{
-		Herder: w, Version: version, Commit: commit(), Loggers: loggers, Logger: log,
+		Herder: h, Version: version, Commit: commit(), Loggers: loggers, Logger: log,
 		ClusterID:     clusterID(wc.BootstrapServers),
 		BasicUser:     wc.RESTBasicUsername,
 		BasicPassword: creds["rest.auth.basic.password"],

@@ -160,10 +160,12 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		defer stop()
 	}
 	var leader func() (string, bool)
+	var herder rest.Herder = w
 	if dist != nil {
 		leader = dist.leader
+		herder = clusterHerder{Worker: w, d: dist}
 	}
-	srv, ln, err := newRESTServer(wc, w, loggers, providers, log.With("logger", "rest"), leader)
+	srv, ln, err := newRESTServer(wc, herder, loggers, providers, log.With("logger", "rest"), leader)
 	if err != nil {
 		return err
 	}
