@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -65,56 +66,104 @@ spool.dir: %s
 	return p, "http://" + addr
 }
 
-// runningTasks returns the ids of connector's tasks RUNNING on the worker
-// at url, nil when it does not answer.
-func runningTasks(url, connector string) []int {
-	resp, err := http.Get(url + "/connectors/" + connector + "/status")
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Tasks []struct {
-			ID    int    `json:"id"`
-			State string `json:"state"`
-		} `json:"tasks"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil {
-		return nil
-	}
-	var ids []int
-	for _, ts := range st.Tasks {
-		if ts.State == "RUNNING" {
-			ids = append(ids, ts.ID)
-		}
-	}
-	return ids
+// clusterStatus is GET /connectors/{name}/status as a worker answers it.
+type clusterStatus struct {
+	Connector struct {
+		State    string `json:"state"`
+		WorkerID string `json:"worker_id"`
+	} `json:"connector"`
+	Tasks []struct {
+		ID       int    `json:"id"`
+		State    string `json:"state"`
+		WorkerID string `json:"worker_id"`
+	} `json:"tasks"`
 }
 
-// spread polls until the workers at urls run every one of n tasks exactly
-// once between them, with shares that differ by at most one.
+// statusOf returns connector's status as the worker at url reports it,
+// false when it does not answer.
+func statusOf(url, connector string) (clusterStatus, bool) {
+	var st clusterStatus
+	resp, err := http.Get(url + "/connectors/" + connector + "/status")
+	if err != nil {
+		return st, false
+	}
+	defer resp.Body.Close()
+	ok := resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&st) == nil
+	return st, ok
+}
+
+// owners returns which worker runs each task of st, from the status of
+// one worker, or "" when the connector or a task is not RUNNING on one of
+// live.
+func owners(st clusterStatus, n int, live map[string]bool) (map[int]string, string) {
+	if st.Connector.State != "RUNNING" || !live[st.Connector.WorkerID] {
+		return nil, fmt.Sprintf("connector %s on %q", st.Connector.State,
+			st.Connector.WorkerID)
+	}
+	out := map[int]string{}
+	for _, ts := range st.Tasks {
+		if ts.State != "RUNNING" || !live[ts.WorkerID] {
+			return nil, fmt.Sprintf("task %d %s on %q", ts.ID, ts.State, ts.WorkerID)
+		}
+		out[ts.ID] = ts.WorkerID
+	}
+	if len(out) != n {
+		return nil, fmt.Sprintf("tasks %v, want %d", out, n)
+	}
+	for id := range n {
+		if _, ok := out[id]; !ok {
+			return nil, fmt.Sprintf("tasks %v, want ids 0 to %d", out, n-1)
+		}
+	}
+	return out, ""
+}
+
+// spread polls until every worker at urls reports, for the whole cluster,
+// the connector and its n tasks RUNNING, each on one of these workers,
+// all of them the same way, with shares that differ by at most one. A
+// worker reports its own REST address as worker_id, so a task of a
+// stopped or killed worker counts only once it moved.
 func spread(t *testing.T, connector string, n int, urls ...string) {
 	t.Helper()
+	live := map[string]bool{}
+	for _, u := range urls {
+		live[strings.TrimPrefix(u, "http://")] = true
+	}
 	var last string
-	eventually(t, 2*time.Minute, "tasks spread over the workers", func() bool {
-		seen := map[int]int{}
-		lo, hi := n, 0
-		var shares []string
-		for _, u := range urls {
-			ids := runningTasks(u, connector)
-			for _, id := range ids {
-				seen[id]++
-			}
-			lo, hi = min(lo, len(ids)), max(hi, len(ids))
-			shares = append(shares, fmt.Sprint(ids))
+	defer func() {
+		if t.Failed() {
+			t.Logf("last status seen: %s", last)
 		}
-		last = strings.Join(shares, " ")
-		for id := range n {
-			if seen[id] != 1 {
+	}()
+	eventually(t, 2*time.Minute, "tasks spread over the workers", func() bool {
+		var first map[int]string
+		for _, u := range urls {
+			st, ok := statusOf(u, connector)
+			if !ok {
+				last = u + " does not answer"
 				return false
 			}
+			own, why := owners(st, n, live)
+			if own == nil {
+				last = u + ": " + why
+				return false
+			}
+			if first != nil && !maps.Equal(first, own) {
+				last = fmt.Sprintf("%s sees %v, %s sees %v", urls[0], first, u, own)
+				return false
+			}
+			first = own
 		}
-		return len(seen) == n && hi-lo <= 1
+		shares := map[string][]int{}
+		for id := range n {
+			shares[first[id]] = append(shares[first[id]], id)
+		}
+		lo, hi := n, 0
+		for w := range live {
+			lo, hi = min(lo, len(shares[w])), max(hi, len(shares[w]))
+		}
+		last = fmt.Sprint(shares)
+		return hi-lo <= 1
 	})
 	t.Logf("tasks per worker: %s", last)
 }
