@@ -14,7 +14,10 @@
 // (config.storage.file.filename). Memory is the twin every test can use.
 // Distributed workers share Kafka, a store backed by the compacted topic
 // config.storage.topic, as Kafka Connect's distributed workers do;
-// EnsureTopic creates the storage topics.
+// EnsureTopic creates the storage topics. They also share KafkaStatus, the
+// last reported state of every connector and task of the cluster, kept in
+// status.storage.topic: each worker writes what it runs and reads what
+// all others run.
 //
 // Diff compares a pipelines directory with the store; the worker applies
 // its result and tributary plan prints it.
