@@ -165,7 +165,8 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		leader = dist.leader
 		herder = clusterHerder{Worker: w, d: dist}
 	}
-	srv, ln, err := newRESTServer(wc, herder, loggers, providers, log.With("logger", "rest"), leader)
+	srv, ln, err := newRESTServer(wc, herder, loggers, providers, log.With("logger", "rest"),
+		leader)
 	if err != nil {
 		return err
 	}
