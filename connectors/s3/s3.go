@@ -25,6 +25,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
 
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/connectors/storage"
@@ -51,8 +52,11 @@ func NewConnector() connectors.SinkConnector {
 
 func validate(config map[string]string) []connectors.FieldError {
 	var errs []connectors.FieldError
-	if strings.TrimSpace(config[KeyBucket]) == "" {
+	if b := config[KeyBucket]; strings.TrimSpace(b) == "" {
 		errs = append(errs, connectors.FieldError{Key: KeyBucket, Message: "is required"})
+	} else if err := s3utils.CheckValidBucketNameStrict(b); err != nil {
+		errs = append(errs, connectors.FieldError{Key: KeyBucket,
+			Message: fmt.Sprintf("%q is not a valid bucket name: %v", b, err)})
 	}
 	if u := config[KeyStoreURL]; u != "" {
 		if _, _, err := endpoint(u); err != nil {

@@ -1,0 +1,31 @@
+package s3
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidateBucketName(t *testing.T) {
+	for _, tt := range []struct {
+		bucket string
+		want   string // a part of the error, or "" for none
+	}{
+		{"tributary", ""},
+		{"it-testcrash-1.data", ""},
+		{"", "is required"},
+		{"bad_Bucket!", "not a valid bucket name"},
+		{"ab", "not a valid bucket name"},
+		{"UPPER", "not a valid bucket name"},
+	} {
+		errs := validate(map[string]string{KeyBucket: tt.bucket})
+		var got string
+		for _, e := range errs {
+			if e.Key == KeyBucket {
+				got = e.Message
+			}
+		}
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+			t.Errorf("bucket %q: error %q, want one containing %q", tt.bucket, got, tt.want)
+		}
+	}
+}
