@@ -200,8 +200,8 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	// Shutdown order: stop taking requests, stop watching files, then stop
 	// the tasks, which commit what is durable and leave their groups.
 	stopREST()
-	err = errors.Join(<-restDone, <-watchDone, w.Close(stopCtx))
-	log.Info("worker stopped")
+	err = errors.Join(<-restDone, <-watchDone)
+	closeWorker(stopCtx, log, w)
 	return err
 }
 
@@ -226,9 +226,23 @@ func runDistributed(ctx context.Context, wc *config.Worker, log *slog.Logger,
 	// once, then stop whatever is left.
 	stopREST()
 	stopCluster()
-	err := errors.Join(<-restDone, <-clusterDone, w.Close(stopCtx))
-	log.Info("worker stopped")
+	err := errors.Join(<-restDone, <-clusterDone)
+	closeWorker(stopCtx, log, w)
 	return err
+}
+
+// closeWorker stops w's tasks within ctx. Tasks still stopping when ctx
+// ends, such as one waiting to join a group whose dead member has not timed
+// out yet, are abandoned: the process exits and the next owner of their
+// partitions recovers from the sink, so that is the forced stage of a
+// normal stop, worth a warning but not a failed exit.
+func closeWorker(ctx context.Context, log *slog.Logger, w *worker.Worker) {
+	if err := w.Close(ctx); err != nil {
+		log.Warn("worker stopped before every task finished", "err", err,
+			"hint", "uncommitted records are written again by the next owner, exactly once")
+		return
+	}
+	log.Info("worker stopped")
 }
 
 // waitStop returns once ctx ends, with a context that bounds the
