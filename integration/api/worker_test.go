@@ -193,26 +193,6 @@ func (p *workerProc) committed(name string) int64 {
 	return sum
 }
 
-// startRegistry runs the built-in registry over the real Kafka.
-func startRegistry(t *testing.T, e services.Env) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := registry.Start(ctx, registry.ServerConfig{
-		Brokers: e.KafkaBrokers,
-		Topic:   fmt.Sprintf("_schemas-api-%d", time.Now().UnixNano()),
-		Addr:    "127.0.0.1:0",
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		srv.Close()
-	})
-	return srv.URL()
-}
-
 // loadBookings produces the first n bookings to topic.
 func loadBookings(t *testing.T, e services.Env, topic, registryURL string, n int) {
 	t.Helper()

@@ -24,7 +24,7 @@ import (
 // bad record's topic, partition and offset.
 func TestPoisonPills(t *testing.T) {
 	env = services.Require(t)
-	regURL := startRegistry(t)
+	regURL := services.StartRegistry(t, env)
 	client, err := registry.NewClient([]string{regURL})
 	must(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -79,7 +79,7 @@ func TestPoisonPills(t *testing.T) {
 // reported at once and that nothing starts.
 func TestBadConnectorConfig(t *testing.T) {
 	env = services.Require(t)
-	w := newWorker(t, startRegistry(t))
+	w := newWorker(t, services.StartRegistry(t, env))
 	cfg := sinkConfig("bookings", "", map[string]string{
 		"tasks.max":           "0",
 		"flush.size":          "-5",

@@ -185,7 +185,7 @@ func startClusterRun(t *testing.T) *clusterRun {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	t.Cleanup(cancel)
 	r := &clusterRun{t: t, ctx: ctx, topic: newTopic(t, 6), bucket: newBucket(t),
-		regURL: startRegistry(t)}
+		regURL: services.StartRegistry(t, env)}
 	group := fmt.Sprintf("tributary-cluster-%d", time.Now().UnixNano())
 	loadBookings(t, ctx, r.topic, r.regURL, 40000)
 	for i := range 3 {

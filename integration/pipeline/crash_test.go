@@ -54,7 +54,7 @@ func TestCrashRecovery(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 			defer cancel()
 			topic, bucket := newTopic(t, mode.partitions), newBucket(t)
-			regURL := startRegistry(t)
+			regURL := services.StartRegistry(t, env)
 			// Kafka commits lag the bucket by up to 5s, so a kill right
 			// after a segment is committed leaves the bucket ahead of Kafka.
 			w := startWorkerProcCommitting(t, "worker", regURL,
@@ -114,7 +114,7 @@ func TestZombieWorker(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	topic, bucket := newTopic(t, 1), newBucket(t)
-	regURL := startRegistry(t)
+	regURL := services.StartRegistry(t, env)
 	cfg := sinkConfig(topic, bucket, map[string]string{
 		"tasks.max": "1", "flush.size": "5000", "rotate.schedule.interval.ms": "3000",
 		"max.open.files.per.partition": "1000",

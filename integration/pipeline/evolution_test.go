@@ -39,7 +39,7 @@ func TestSchemaEvolutionBackward(t *testing.T) {
 	defer cancel()
 
 	topic, bucket := newTopic(t, 1), newBucket(t)
-	regURL := startRegistry(t)
+	regURL := services.StartRegistry(t, env)
 	versions := registerClickVersions(t, ctx, regURL, topic+"-value")
 
 	client, err := registry.NewClient([]string{regURL})

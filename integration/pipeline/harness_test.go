@@ -5,7 +5,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -70,26 +69,6 @@ func sinkConfig(topic, bucket string, extra map[string]string) map[string]string
 		cfg[k] = v
 	}
 	return cfg
-}
-
-// startRegistry runs the built-in registry over the real Kafka for the test.
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := registry.Start(ctx, registry.ServerConfig{
-		Brokers: env.KafkaBrokers,
-		Topic:   fmt.Sprintf("_schemas-%d", time.Now().UnixNano()),
-		Addr:    "127.0.0.1:0",
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		srv.Close()
-	})
-	return srv.URL()
 }
 
 // loadBookings produces the first limit bookings (all when 0) to topic.

@@ -69,7 +69,7 @@ func TestBookingsToParquetOnMinIO(t *testing.T) {
 	defer cancel()
 
 	topic, bucket := newTopic(t, 2), newBucket(t)
-	regURL := startRegistry(t)
+	regURL := services.StartRegistry(t, env)
 	res := loadBookings(t, ctx, topic, regURL, 0)
 	if res.Produced != 119390 {
 		t.Fatalf("produced %d bookings, want 119390", res.Produced)

@@ -37,7 +37,7 @@ func TestTransformChain(t *testing.T) {
 	defer cancel()
 
 	topic, bucket := newTopic(t, 2), newBucket(t)
-	regURL := startRegistry(t)
+	regURL := services.StartRegistry(t, env)
 	if res := loadBookings(t, ctx, topic, regURL, transformedBookings); res.Produced != transformedBookings {
 		t.Fatalf("produced %d bookings", res.Produced)
 	}
