@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-io/tributary/integration/registrytest"
 	"github.com/tributary-io/tributary/integration/services"
 )
 
@@ -20,7 +21,7 @@ import (
 func TestKafkaConnectClient(t *testing.T) {
 	e := services.Require(t)
 	topic, bucket := services.NewTopic(t, e, 2), services.NewBucket(t, e)
-	w := startWorker(t, e, services.StartRegistry(t, e))
+	w := startWorker(t, e, registrytest.Start(t, e))
 
 	cfg, err := json.Marshal(s3Config(e, topic, bucket, e.S3SecretKey))
 	must(t, err)
@@ -87,7 +88,7 @@ func TestKafkaConnectClient(t *testing.T) {
 func TestConnectorSurvivesRestart(t *testing.T) {
 	e := services.Require(t)
 	topic, bucket := services.NewTopic(t, e, 2), services.NewBucket(t, e)
-	reg := services.StartRegistry(t, e)
+	reg := registrytest.Start(t, e)
 	loadBookings(t, e, topic, reg, 40)
 	w := startWorker(t, e, reg)
 
@@ -152,7 +153,7 @@ func TestConnectorSurvivesRestart(t *testing.T) {
 func TestSecretNeverShown(t *testing.T) {
 	e := services.Require(t)
 	topic, bucket := services.NewTopic(t, e, 1), services.NewBucket(t, e)
-	reg := services.StartRegistry(t, e)
+	reg := registrytest.Start(t, e)
 	loadBookings(t, e, topic, reg, 10)
 	const secret = "s3cr3t-" + "value-never-shown"
 	w := startWorker(t, e, reg, "API_TEST_S3_SECRET="+e.S3SecretKey, "API_TEST_OTHER="+secret)

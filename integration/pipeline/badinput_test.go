@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/integration/registrytest"
 	"github.com/tributary-io/tributary/integration/services"
 	"github.com/tributary-io/tributary/runtime/worker"
 	"github.com/tributary-io/tributary/schemas"
@@ -24,7 +25,7 @@ import (
 // bad record's topic, partition and offset.
 func TestPoisonPills(t *testing.T) {
 	env = services.Require(t)
-	regURL := services.StartRegistry(t, env)
+	regURL := registrytest.Start(t, env)
 	client, err := registry.NewClient([]string{regURL})
 	must(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -79,7 +80,7 @@ func TestPoisonPills(t *testing.T) {
 // reported at once and that nothing starts.
 func TestBadConnectorConfig(t *testing.T) {
 	env = services.Require(t)
-	w := newWorker(t, services.StartRegistry(t, env))
+	w := newWorker(t, registrytest.Start(t, env))
 	cfg := sinkConfig("bookings", "", map[string]string{
 		"tasks.max":           "0",
 		"flush.size":          "-5",

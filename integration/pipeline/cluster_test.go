@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-io/tributary/integration/registrytest"
 	"github.com/tributary-io/tributary/integration/services"
 )
 
@@ -185,7 +186,7 @@ func startClusterRun(t *testing.T) *clusterRun {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	t.Cleanup(cancel)
 	r := &clusterRun{t: t, ctx: ctx, topic: newTopic(t, 6), bucket: newBucket(t),
-		regURL: services.StartRegistry(t, env)}
+		regURL: registrytest.Start(t, env)}
 	group := fmt.Sprintf("tributary-cluster-%d", time.Now().UnixNano())
 	loadBookings(t, ctx, r.topic, r.regURL, 40000)
 	for i := range 3 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/tributary-io/tributary/integration/registrytest"
 	"github.com/tributary-io/tributary/integration/services"
 )
 
@@ -54,7 +55,7 @@ func TestCrashRecovery(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 			defer cancel()
 			topic, bucket := newTopic(t, mode.partitions), newBucket(t)
-			regURL := services.StartRegistry(t, env)
+			regURL := registrytest.Start(t, env)
 			// Kafka commits lag the bucket by up to 5s, so a kill right
 			// after a segment is committed leaves the bucket ahead of Kafka.
 			w := startWorkerProcCommitting(t, "worker", regURL,
@@ -114,7 +115,7 @@ func TestZombieWorker(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	topic, bucket := newTopic(t, 1), newBucket(t)
-	regURL := services.StartRegistry(t, env)
+	regURL := registrytest.Start(t, env)
 	cfg := sinkConfig(topic, bucket, map[string]string{
 		"tasks.max": "1", "flush.size": "5000", "rotate.schedule.interval.ms": "3000",
 		"max.open.files.per.partition": "1000",

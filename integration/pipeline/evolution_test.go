@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-io/tributary/integration/registrytest"
 	"github.com/tributary-io/tributary/integration/services"
 	"github.com/tributary-io/tributary/schemas"
 	"github.com/tributary-io/tributary/schemas/registry"
@@ -39,7 +40,7 @@ func TestSchemaEvolutionBackward(t *testing.T) {
 	defer cancel()
 
 	topic, bucket := newTopic(t, 1), newBucket(t)
-	regURL := services.StartRegistry(t, env)
+	regURL := registrytest.Start(t, env)
 	versions := registerClickVersions(t, ctx, regURL, topic+"-value")
 
 	client, err := registry.NewClient([]string{regURL})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/connectors/s3"
+	"github.com/tributary-io/tributary/integration/registrytest"
 	"github.com/tributary-io/tributary/integration/services"
 	"github.com/tributary-io/tributary/internal/bookings"
 	"github.com/tributary-io/tributary/runtime/worker"
@@ -69,7 +70,7 @@ func TestBookingsToParquetOnMinIO(t *testing.T) {
 	defer cancel()
 
 	topic, bucket := newTopic(t, 2), newBucket(t)
-	regURL := services.StartRegistry(t, env)
+	regURL := registrytest.Start(t, env)
 	res := loadBookings(t, ctx, topic, regURL, 0)
 	if res.Produced != 119390 {
 		t.Fatalf("produced %d bookings, want 119390", res.Produced)

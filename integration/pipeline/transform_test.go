@@ -16,6 +16,7 @@ import (
 
 	"github.com/tributary-io/tributary/connectors/s3"
 	"github.com/tributary-io/tributary/connectors/storage"
+	"github.com/tributary-io/tributary/integration/registrytest"
 	"github.com/tributary-io/tributary/integration/services"
 	"github.com/tributary-io/tributary/internal/verify"
 	"github.com/tributary-io/tributary/runtime/config"
@@ -37,7 +38,7 @@ func TestTransformChain(t *testing.T) {
 	defer cancel()
 
 	topic, bucket := newTopic(t, 2), newBucket(t)
-	regURL := services.StartRegistry(t, env)
+	regURL := registrytest.Start(t, env)
 	if res := loadBookings(t, ctx, topic, regURL, transformedBookings); res.Produced != transformedBookings {
 		t.Fatalf("produced %d bookings", res.Produced)
 	}

@@ -1,4 +1,6 @@
-package services
+// Package registrytest runs Tributary's built-in Schema Registry for the
+// integration suites, over the real Kafka that integration/services finds.
+package registrytest
 
 import (
 	"context"
@@ -6,13 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-io/tributary/integration/services"
 	"github.com/tributary-io/tributary/schemas/registry"
 )
 
-// StartRegistry runs the built-in Schema Registry over e's Kafka, on a
-// fresh topic and a free loopback port, until the test ends, and returns
-// its URL.
-func StartRegistry(t *testing.T, e Env) string {
+// Start runs the built-in Schema Registry over e's Kafka, on a fresh topic
+// and a free loopback port, until the test ends, and returns its URL.
+func Start(t *testing.T, e services.Env) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := registry.Start(ctx, registry.ServerConfig{
