@@ -113,8 +113,8 @@ func (d *distributed) run(ctx context.Context) error {
 	go func() { done <- d.member.Run(ctx) }()
 	tick := time.NewTicker(reportInterval)
 	defer tick.Stop()
+	progress := d.store.Progress()
 	for {
-		progress := d.store.Progress()
 		select {
 		case <-ctx.Done():
 			return <-done
@@ -123,6 +123,9 @@ func (d *distributed) run(ctx context.Context) error {
 			continue
 		case <-progress:
 		}
+		// Take the next channel before reading the store: a record applied
+		// from here on closes it, so no change goes unseen.
+		progress = d.store.Progress()
 		if err := d.w.Sync(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn("sync connectors", "err", err)
 		}

@@ -155,7 +155,15 @@ func (f *follower) readToEnd(ctx context.Context) error {
 // waitFor returns once the record at offset of partition p is applied.
 func (f *follower) waitFor(ctx context.Context, p int32, offset int64) error {
 	for {
-		applied, progress := f.offset(p), f.progressChan()
+		// Read both under one lock: a record applied between two reads
+		// would replace the channel this loop then waits on in vain.
+		f.mu.Lock()
+		applied, ok := f.applied[p]
+		progress := f.progress
+		f.mu.Unlock()
+		if !ok {
+			applied = -1
+		}
 		if applied >= offset {
 			return nil
 		}
