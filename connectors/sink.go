@@ -3,6 +3,7 @@ package connectors
 import (
 	"context"
 	"log/slog"
+	"time"
 )
 
 // SinkConnector describes a sink and splits its work into task configs.
@@ -30,7 +31,44 @@ type SinkTaskContext struct {
 	// current call returns, as Kafka Connect's SinkTaskContext.offset does.
 	// The task skips whatever the current batch still holds of tp.
 	Rewind func(tp TopicPartition, offset int64)
+
+	// Metrics receives what the task measures of its writes; nil when the
+	// runtime exports none.
+	Metrics SinkMetrics
 }
+
+// SinkMetrics receives the measurements a sink task makes of the data it
+// makes durable, which the runtime exports with the connector and task as
+// labels. Sinks that write objects (the storage sinks) report each upload
+// and each commit; other sinks may report nothing. Each call costs an
+// atomic add and is meant per object, commit or batch, never per record.
+// Methods are safe for concurrent use, so a task may call them from the
+// goroutines that upload for it.
+type SinkMetrics interface {
+	// Uploaded counts one object written to the external system, of size
+	// bytes. An object found there already is not counted.
+	Uploaded(bytes int64)
+
+	// Committed counts one commit (a flush, in Kafka Connect's words): the
+	// objects it made durable and how long it took.
+	Committed(objects int, took time.Duration)
+
+	// OpenSegments sets how many segments (offset ranges whose files are
+	// still being written) the task holds.
+	OpenSegments(n int)
+}
+
+// NopSinkMetrics is a SinkMetrics that records nothing.
+type NopSinkMetrics struct{}
+
+// Uploaded implements SinkMetrics.
+func (NopSinkMetrics) Uploaded(int64) {}
+
+// Committed implements SinkMetrics.
+func (NopSinkMetrics) Committed(int, time.Duration) {}
+
+// OpenSegments implements SinkMetrics.
+func (NopSinkMetrics) OpenSegments(int) {}
 
 // SinkTask writes records to an external system. The runtime calls its
 // methods from one goroutine, never concurrently, in this order: Start, then

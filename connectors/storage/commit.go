@@ -170,6 +170,7 @@ func (t *Task) commit(ctx context.Context, pw *partitionWriter) error {
 	}
 
 	files := len(seg.files)
+	t.metrics.Committed(files, time.Since(seg.closedAt))
 	seg.discard()
 	pw.durable = seg.last + 1
 	pw.seg, pw.pending = nil, nil
@@ -242,6 +243,9 @@ func (t *Task) upload(ctx context.Context, f *openFile) error {
 	if errors.Is(err, ErrExist) {
 		t.log.Debug("file exists already", "key", f.key, "why", "plan re-executed")
 		return nil
+	}
+	if err == nil {
+		t.metrics.Uploaded(f.size)
 	}
 	return err
 }

@@ -53,6 +53,7 @@ type Task struct {
 	cfg      *Config
 	log      *slog.Logger
 	tc       connectors.SinkTaskContext
+	metrics  connectors.SinkMetrics
 	spoolDir string
 	parts    map[connectors.TopicPartition]*partitionWriter
 	now      func() time.Time
@@ -79,6 +80,7 @@ type segment struct {
 	index       map[fileID]*openFile
 	byPart      map[string][]*openFile // files by output partition, when evolving
 	closed      bool                   // files finished; commit under way
+	closedAt    time.Time              // when the files were finished
 	planned     bool                   // plan created by this task
 	plan        *plan
 }
@@ -132,6 +134,10 @@ func (t *Task) Start(ctx context.Context, tc connectors.SinkTaskContext, config 
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
+	t.metrics = tc.Metrics
+	if t.metrics == nil {
+		t.metrics = connectors.NopSinkMetrics{}
+	}
 	t.parts = make(map[connectors.TopicPartition]*partitionWriter)
 	if t.now == nil {
 		t.now = time.Now
@@ -165,6 +171,7 @@ func (t *Task) Open(ctx context.Context, committed map[connectors.TopicPartition
 // records after it returned a retriable error: records it has taken already
 // are skipped.
 func (t *Task) Put(ctx context.Context, records []*connectors.Record) error {
+	defer t.countSegments()
 	for _, r := range records {
 		pw := t.parts[r.TopicPartition()]
 		if pw == nil {
@@ -184,6 +191,18 @@ func (t *Task) Put(ctx context.Context, records []*connectors.Record) error {
 		}
 	}
 	return nil
+}
+
+// countSegments reports how many segments are open: once per call into
+// the task, which is cheaper than on every change.
+func (t *Task) countSegments() {
+	n := 0
+	for _, pw := range t.parts {
+		if pw.seg != nil {
+			n++
+		}
+	}
+	t.metrics.OpenSegments(n)
 }
 
 func (t *Task) write(ctx context.Context, pw *partitionWriter, r *connectors.Record) error {
@@ -374,7 +393,7 @@ func (s *segment) finish() error {
 		}
 		f.size = size
 	}
-	s.closed = true
+	s.closed, s.closedAt = true, time.Now()
 	return nil
 }
 
@@ -411,6 +430,7 @@ func (t *Task) PreCommit(ctx context.Context) (map[connectors.TopicPartition]int
 			out[tp] = pw.durable
 		}
 	}
+	t.countSegments()
 	return out, nil
 }
 
@@ -420,6 +440,7 @@ func (t *Task) Close(ctx context.Context, partitions []connectors.TopicPartition
 	for _, tp := range partitions {
 		t.closePartition(tp)
 	}
+	t.countSegments()
 	return nil
 }
 
@@ -434,6 +455,9 @@ func (t *Task) closePartition(tp connectors.TopicPartition) {
 func (t *Task) Stop(ctx context.Context) error {
 	for tp := range t.parts {
 		t.closePartition(tp)
+	}
+	if t.metrics != nil {
+		t.countSegments()
 	}
 	if t.spoolDir != "" {
 		return os.RemoveAll(t.spoolDir)

@@ -110,6 +110,7 @@ type harness struct {
 	store   *memStore
 	rewinds []int64
 	clock   time.Time
+	metrics connectors.SinkMetrics // nil: none
 }
 
 // task starts a task over the harness's store with config overrides.
@@ -131,7 +132,7 @@ func (h *harness) task(extra map[string]string) *Task {
 	}
 	tc := connectors.SinkTaskContext{Connector: "c", Rewind: func(tp connectors.TopicPartition, off int64) {
 		h.rewinds = append(h.rewinds, off)
-	}}
+	}, Metrics: h.metrics}
 	if err := task.Start(context.Background(), tc, cfg); err != nil {
 		h.t.Fatal(err)
 	}
