@@ -14,11 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
 	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/runtime/metrics"
 	"github.com/tributary-io/tributary/runtime/rest"
 	"github.com/tributary-io/tributary/runtime/store"
 	"github.com/tributary-io/tributary/runtime/worker"
@@ -125,6 +125,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		}
 		st = fs
 	}
+	m := metrics.New()
 	w := worker.New(worker.Options{
 		Brokers:         wc.BootstrapServers,
 		Plugins:         sinkPlugins(),
@@ -140,6 +141,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		Providers:       providers,
 		Secrets:         secrets,
 		Owns:            owns,
+		Metrics:         m,
 	})
 
 	// Validate every file before starting anything.
@@ -153,7 +155,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	}
 
 	if wc.MetricsListener != "" {
-		stop, err := serveMetrics(log, wc.MetricsListener)
+		_, stop, err := serveMetrics(log, wc.MetricsListener, m.Handler())
 		if err != nil {
 			return err
 		}
@@ -286,16 +288,18 @@ func newWorkerLogger(w io.Writer, loggers *rest.Loggers, format string) *slog.Lo
 	return l
 }
 
-// serveMetrics serves Prometheus metrics at /metrics until stop is called.
-func serveMetrics(log interface{ Info(string, ...any) }, addr string) (stop func(), err error) {
+// serveMetrics serves h, the worker's metrics, at /metrics on addr until
+// stop is called. It returns the address it listens on.
+func serveMetrics(log interface{ Info(string, ...any) }, addr string, h http.Handler,
+) (bound string, stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("metrics listener: %w", err)
+		return "", nil, fmt.Errorf("metrics listener: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("GET /metrics", h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("metrics serving", "addr", ln.Addr().String())
-	return func() { _ = srv.Close() }, nil
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
 }

@@ -65,6 +65,7 @@ func (w *Worker) Sync(ctx context.Context) error {
 		if !want[name] {
 			_ = w.stopTasks(ctx, c)
 			delete(w.connectors, name)
+			w.opts.Metrics.DeleteConnector(name)
 			w.log.Info("connector removed", "connector", name, "why", "deleted from store")
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -46,6 +47,8 @@ type deadLetters struct {
 	headers   bool
 	connector string
 	task      string
+	// failures counts the dead letters the broker did not acknowledge.
+	failures prometheus.Counter
 
 	mu      sync.Mutex
 	pending map[connectors.TopicPartition]map[int64]struct{}
@@ -133,6 +136,9 @@ func (d *deadLetters) send(ctx context.Context, re *recordError) {
 		defer d.mu.Unlock()
 		if err != nil {
 			// The offset stays pending: nothing past it is committed.
+			if d.failures != nil {
+				d.failures.Inc()
+			}
 			if d.failed == nil {
 				d.failed = fmt.Errorf("dead letter queue %s: produce record %s/%d@%d: %w",
 					d.topic, kr.Topic, kr.Partition, kr.Offset, err)

@@ -24,6 +24,7 @@ func (t *task) startErrorHandling(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	dlq.failures = t.m.DeadLetterFailures
 	t.dlq = dlq
 	return nil
 }
@@ -62,6 +63,7 @@ func (t *task) report(ctx context.Context, re *recordError) error {
 	}
 	if t.dlq != nil {
 		t.dlq.send(ctx, re)
+		t.m.DeadLetters.Inc()
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/connectors/transform"
 	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/runtime/metrics"
 )
 
 // task runs one SinkTask on one Kafka consumer.
@@ -29,6 +30,7 @@ type task struct {
 	config map[string]string
 	dec    Decoder
 	log    *slog.Logger
+	m      *metrics.Task
 
 	// mu serialises every call into sink: the poll loop and the group
 	// callbacks both make them.
@@ -64,6 +66,7 @@ func newTask(w *Worker, c *connector, id int, sink connectors.SinkTask, config m
 	return &task{
 		w: w, c: c, id: id, sink: sink, config: config, dec: dec,
 		log:       w.log.With("connector", c.name, "task", id),
+		m:         w.opts.Metrics.Task(c.name, id),
 		assigned:  make(map[connectors.TopicPartition]bool),
 		committed: make(map[connectors.TopicPartition]int64),
 		rewinds:   make(map[connectors.TopicPartition]int64),
@@ -103,7 +106,8 @@ func (t *task) run(ctx context.Context) {
 func (t *task) runLoop(ctx context.Context) (err error) {
 	tc := connectors.SinkTaskContext{
 		Connector: t.c.name, TaskID: t.id, Logger: t.log,
-		Rewind: func(tp connectors.TopicPartition, offset int64) { t.rewinds[tp] = offset },
+		Rewind:  func(tp connectors.TopicPartition, offset int64) { t.rewinds[tp] = offset },
+		Metrics: t.m,
 	}
 	if t.chain, err = t.newChain(); err != nil {
 		return err
@@ -171,6 +175,7 @@ func (t *task) kafkaOpts() []kgo.Opt {
 		kgo.AdjustFetchOffsetsFn(t.onAssigned),
 		kgo.OnPartitionsRevoked(t.onRevoked),
 		kgo.OnPartitionsLost(t.onLost),
+		t.m.KafkaHooks(),
 	}
 	if common.TopicsRegex != nil {
 		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(common.TopicsRegex.String()))
@@ -194,6 +199,7 @@ func (t *task) handle(ctx context.Context, fetches kgo.Fetches) error {
 		}
 	}
 	krs = krs[:n]
+	t.m.RecordsRead.Add(float64(len(krs)))
 	err := t.deliver(ctx, krs)
 	var rl *retryLater
 	switch {
@@ -259,6 +265,7 @@ func (t *task) deliver(ctx context.Context, krs []*kgo.Record) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		t.countDelivered(c)
 		for _, re := range c.skipped {
 			if err := t.report(ctx, re); err != nil {
 				return err
@@ -365,6 +372,7 @@ func (t *task) put(ctx context.Context, batch []*connectors.Record) error {
 		err := t.sink.Put(ctx, batch)
 		if err == nil {
 			t.prog.put(batch)
+			t.m.RecordsWritten.Add(float64(len(batch)))
 		}
 		if err == nil || !connectors.IsRetriable(err) {
 			return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/runtime/metrics"
 	"github.com/tributary-io/tributary/runtime/store"
 	"github.com/tributary-io/tributary/schemas"
 )
@@ -70,6 +71,9 @@ type Options struct {
 	// distributed mode the cluster's assignment decides (default: every
 	// task). Sync applies a change of its answers.
 	Owns func(connector string, id int) bool
+	// Metrics receives the worker's metrics (default: a registry nobody
+	// serves). One worker per Metrics.
+	Metrics *metrics.Metrics
 }
 
 func (o *Options) defaults() {
@@ -103,6 +107,9 @@ func (o *Options) defaults() {
 	if o.Secrets == nil {
 		o.Secrets = &config.Secrets{}
 	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
 }
 
 // Worker hosts connectors: it keeps each one in its target state, writes
@@ -127,7 +134,9 @@ type Worker struct {
 // created or restored.
 func New(opts Options) *Worker {
 	opts.defaults()
-	return &Worker{opts: opts, log: opts.Logger, connectors: make(map[string]*connector)}
+	w := &Worker{opts: opts, log: opts.Logger, connectors: make(map[string]*connector)}
+	opts.Metrics.SetWorker(w.snapshot)
+	return w
 }
 
 // Secrets returns the worker's set of secret values, for redaction.
@@ -309,6 +318,7 @@ func (w *Worker) delete(ctx context.Context, c *connector, by string) error {
 	}
 	w.stopTasks(ctx, c)
 	delete(w.connectors, name)
+	w.opts.Metrics.DeleteConnector(name)
 	w.log.Info("connector deleted", "connector", name)
 	return nil
 }
