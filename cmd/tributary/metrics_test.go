@@ -4,15 +4,11 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -21,6 +17,7 @@ import (
 	"github.com/tributary-io/tributary/internal/loader"
 	"github.com/tributary-io/tributary/internal/verify"
 	"github.com/tributary-io/tributary/runtime/metrics"
+	"github.com/tributary-io/tributary/runtime/metrics/metricstest"
 	"github.com/tributary-io/tributary/runtime/worker"
 	"github.com/tributary-io/tributary/schemas/registry"
 )
@@ -119,8 +116,8 @@ func TestMetricsFollowASink(t *testing.T) {
 		return err == nil && done
 	})
 
-	got := scrape(t, addr)
-	sum := func(name string) float64 { return got.sum(t, name, "connector", "metered") }
+	got := metricstest.Scrape(t, "http://"+addr+"/metrics")
+	sum := func(name string) float64 { return got.Sum(t, name, "connector", "metered") }
 	produced := float64(loaded.Produced)
 	for _, c := range []struct {
 		name string
@@ -139,7 +136,7 @@ func TestMetricsFollowASink(t *testing.T) {
 		}
 	}
 
-	if v := got.sum(t, "tributary_connectors"); v != 1 {
+	if v := got.Sum(t, "tributary_connectors"); v != 1 {
 		t.Errorf("tributary_connectors = %v, want 1", v)
 	}
 
@@ -152,19 +149,19 @@ func TestMetricsFollowASink(t *testing.T) {
 	if v := sum("tributary_storage_bytes_uploaded_total"); v != float64(size) {
 		t.Errorf("bytes uploaded %v, the files hold %d", v, size)
 	}
-	if v := got.histogramCount(t, "tributary_storage_commit_duration_seconds"); v != plans {
+	if v := got.Count(t, "tributary_storage_commit_duration_seconds"); v != plans {
 		t.Errorf("commits observed %d, plans written %d", v, plans)
 	}
 
 	// Each task reports one state, RUNNING, and its own Kafka client.
 	for _, task := range []string{"0", "1"} {
-		if v := got.sum(t, "tributary_task_state", "task", task); v != 1 {
+		if v := got.Sum(t, "tributary_task_state", "task", task); v != 1 {
 			t.Errorf("task %s: states sum to %v, want 1", task, v)
 		}
-		if v := got.sum(t, "tributary_task_state", "task", task, "state", "RUNNING"); v != 1 {
+		if v := got.Sum(t, "tributary_task_state", "task", task, "state", "RUNNING"); v != 1 {
 			t.Errorf("task %s: RUNNING = %v, want 1", task, v)
 		}
-		if v := got.sum(t, "tributary_kafka_fetch_records_total", "task", task); v <= 0 {
+		if v := got.Sum(t, "tributary_kafka_fetch_records_total", "task", task); v <= 0 {
 			t.Errorf("task %s: kafka fetch records %v, want some", task, v)
 		}
 	}
@@ -173,7 +170,7 @@ func TestMetricsFollowASink(t *testing.T) {
 	}
 	for _, name := range []string{"tributary_kafka_fetch_records_total",
 		"tributary_kafka_read_bytes_total"} {
-		for _, mt := range got.family(t, name).GetMetric() {
+		for _, mt := range got.Family(t, name).GetMetric() {
 			for _, l := range mt.GetLabel() {
 				if l.GetName() == "partition" {
 					t.Errorf("%s has a partition label", name)
@@ -187,7 +184,7 @@ func TestMetricsFollowASink(t *testing.T) {
 
 	// A deleted connector leaves no series behind.
 	must(t, w.Delete(ctx, "metered", ""))
-	got = scrape(t, addr)
+	got = metricstest.Scrape(t, "http://"+addr+"/metrics")
 	for name, mf := range got {
 		for _, mt := range mf.GetMetric() {
 			for _, l := range mt.GetLabel() {
@@ -197,7 +194,7 @@ func TestMetricsFollowASink(t *testing.T) {
 			}
 		}
 	}
-	if v := got.sum(t, "tributary_connectors"); v != 0 {
+	if v := got.Sum(t, "tributary_connectors"); v != 0 {
 		t.Errorf("tributary_connectors = %v after delete, want 0", v)
 	}
 }
@@ -212,78 +209,6 @@ func poll(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// families is one scrape, by metric name.
-type families map[string]*dto.MetricFamily
-
-func scrape(t *testing.T, addr string) families {
-	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %s", resp.Status)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mfs
-}
-
-func (f families) family(t *testing.T, name string) *dto.MetricFamily {
-	t.Helper()
-	mf, ok := f[name]
-	if !ok {
-		t.Fatalf("%s not exported", name)
-	}
-	return mf
-}
-
-// sum adds the values of name's series that carry every label pair given.
-func (f families) sum(t *testing.T, name string, pairs ...string) float64 {
-	t.Helper()
-	total := 0.0
-	for _, mt := range f.family(t, name).GetMetric() {
-		if !hasLabels(mt, pairs) {
-			continue
-		}
-		switch {
-		case mt.Counter != nil:
-			total += mt.Counter.GetValue()
-		case mt.Gauge != nil:
-			total += mt.Gauge.GetValue()
-		}
-	}
-	return total
-}
-
-func (f families) histogramCount(t *testing.T, name string) int {
-	t.Helper()
-	n := uint64(0)
-	for _, mt := range f.family(t, name).GetMetric() {
-		n += mt.GetHistogram().GetSampleCount()
-	}
-	return int(n)
-}
-
-func hasLabels(mt *dto.Metric, pairs []string) bool {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		found := false
-		for _, l := range mt.GetLabel() {
-			if l.GetName() == pairs[i] && l.GetValue() == pairs[i+1] {
-				found = true
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
 
 // outputFiles counts the data files under dir and their bytes, and the

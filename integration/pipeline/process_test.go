@@ -26,6 +26,8 @@ type workerProc struct {
 	cmd   *exec.Cmd
 	log   *os.File
 	spool string
+	// metrics is the address of the worker's /metrics.
+	metrics string
 }
 
 // startWorkerProc writes a worker config and a connector file under a fresh
@@ -40,20 +42,21 @@ func startWorkerProcCommitting(t *testing.T, name, registryURL string, connector
 	every time.Duration) *workerProc {
 	t.Helper()
 	dir := t.TempDir()
-	spool := filepath.Join(dir, "spool")
+	spool, metrics := filepath.Join(dir, "spool"), freeAddr(t)
 	// Each worker gets its own REST port and connector store, so that two
 	// workers of one test, or workers of consecutive tests, never meet.
 	workerYAML := fmt.Sprintf(`bootstrap.servers: %s
 schema.registry.url: %s
 registry.listener: ""
 listeners: http://%s
+metrics.listener: %s
 config.storage.file.filename: %s
 offset.flush.interval.ms: %d
 consumer.session.timeout.ms: 6000
 task.shutdown.graceful.timeout.ms: 10000
 spool.dir: %s
 log.level: info
-`, strings.Join(env.KafkaBrokers, ","), registryURL, freeAddr(t),
+`, strings.Join(env.KafkaBrokers, ","), registryURL, freeAddr(t), metrics,
 		filepath.Join(dir, "connectors.json"), every.Milliseconds(), spool)
 	var conn strings.Builder
 	conn.WriteString("name: crash\nconfig:\n")
@@ -67,7 +70,7 @@ log.level: info
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "worker.yaml"), []byte(workerYAML), 0o600))
 	must(t, os.WriteFile(filepath.Join(dir, "connector.yaml"), []byte(conn.String()), 0o600))
-	p := &workerProc{t: t, name: name, dir: dir, spool: spool,
+	p := &workerProc{t: t, name: name, dir: dir, spool: spool, metrics: metrics,
 		args: []string{"worker", "--config", filepath.Join(dir, "worker.yaml"),
 			filepath.Join(dir, "connector.yaml")}}
 	p.start()
