@@ -65,12 +65,18 @@ func newDeadLetters(ctx context.Context, opts []kgo.Opt, eh config.ErrorHandling
 		kgo.ClientID(fmt.Sprintf("connector-dlq-producer-%s-%d", connector, task)),
 		kgo.DefaultProduceTopic(eh.DeadLetterTopic),
 		kgo.RecordDeliveryTimeout(timeout),
-		// An idempotent producer may not time out a record whose request
-		// got no answer; the dead letter queue must fail within timeout
-		// when its broker is blackholed. A retry may write a dead letter
-		// twice, as Kafka Connect's may.
-		kgo.DisableIdempotentWrite(),
 		kgo.ProduceRequestTimeout(min(timeout, 10*time.Second)),
+		// A dead letter is acknowledged, and its offset released, only
+		// once every in-sync replica has it.
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		// The producer is idempotent: the broker drops what the client's
+		// own retries would write twice. Still, the dead letter queue must
+		// fail its task in bounded time when its broker is blackholed, so a
+		// record whose request got no answer may be failed; its offset
+		// stays uncommitted, and only the redelivery after the task
+		// restarts may write that dead letter twice, as Kafka Connect's
+		// may.
+		kgo.AllowIdempotentProduceCancellation(),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {

@@ -61,10 +61,14 @@ func TestExceptionClass(t *testing.T) {
 }
 
 // dlqTask is a delivering task of connector "orders-sink" with
-// errors.tolerance=all and a dead letter queue on kc.
-func dlqTask(t *testing.T, kc *kfake.Cluster, sink connectors.SinkTask, topic string) *task {
+// errors.tolerance=all and a dead letter queue on kc, whose clients get
+// opts too.
+func dlqTask(t *testing.T, kc *kfake.Cluster, sink connectors.SinkTask, topic string,
+	opts ...kgo.Opt,
+) *task {
 	t.Helper()
-	w := New(Options{Brokers: kc.ListenAddrs(), DeadLetterTimeout: 2 * time.Second})
+	w := New(Options{Brokers: kc.ListenAddrs(), DeadLetterTimeout: 2 * time.Second,
+		KafkaOpts: opts})
 	eh := config.DefaultErrorHandling()
 	eh.Tolerance = config.ToleranceAll
 	eh.DeadLetterTopic = topic
@@ -388,5 +392,69 @@ func TestErrorsLog(t *testing.T) {
 					buf.String(), a)
 			}
 		}
+	}
+}
+
+// TestDeadLetterProducerIdempotent checks that dead letters go through an
+// idempotent producer that waits for every in-sync replica, and that the
+// broker received them as idempotent batches.
+func TestDeadLetterProducerIdempotent(t *testing.T) {
+	kc := newCluster(t)
+	tk := dlqTask(t, kc, &recordingSink{}, "idempotent-dlq")
+
+	cl := tk.dlq.cl
+	if v := cl.OptValue(kgo.DisableIdempotentWrite); v != false {
+		t.Errorf("DisableIdempotentWrite = %v, want false", v)
+	}
+	if v := cl.OptValue(kgo.RequiredAcks); v != kgo.AllISRAcks() {
+		t.Errorf("RequiredAcks = %v, want all in-sync replicas", v)
+	}
+	if v := cl.OptValue(kgo.AllowIdempotentProduceCancellation); v != true {
+		t.Errorf("AllowIdempotentProduceCancellation = %v, want true", v)
+	}
+
+	if err := tk.deliver(context.Background(), kafkaRecords(10, 3, 7)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tk.dlq.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readTopic(t, kc, "idempotent-dlq", 2) {
+		if r.ProducerID < 0 {
+			t.Errorf("dead letter %s written without a producer id: not idempotent",
+				headerOf(r, HeaderErrorsOffset))
+		}
+	}
+}
+
+// TestDeadLetterQueueBlackholed never answers a produce request: the
+// idempotent producer still gives the dead letter up once its request
+// timed out, so the task fails instead of waiting for ever, and the
+// record's offset stays held.
+func TestDeadLetterQueueBlackholed(t *testing.T) {
+	kc := newCluster(t)
+	tk := dlqTask(t, kc, &recordingSink{}, "blackholed-dlq",
+		kgo.RequestTimeoutOverhead(500*time.Millisecond))
+	wake := make(chan struct{})
+	defer close(wake)
+	kc.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		kc.KeepControl()
+		kc.SleepControl(func() { <-wake })
+		return nil, nil, true
+	})
+
+	if err := tk.deliver(context.Background(), kafkaRecords(6, 2)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := tk.dlq.flush(ctx)
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(),
+		"dead letter queue blackholed-dlq: produce record actions/3@2") {
+		t.Fatalf("flush: %v", err)
+	}
+	tp := connectors.TopicPartition{Topic: "actions", Partition: 3}
+	if got := tk.held(tp, 6); got != 2 {
+		t.Errorf("held offset %d, want 2", got)
 	}
 }
