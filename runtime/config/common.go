@@ -351,15 +351,16 @@ func (p *commonParser) urls(key string) []string {
 // httpURL checks an http or https URL and returns what is wrong with it.
 func httpURL(s string) string {
 	u, err := url.Parse(s)
+	shown := strconv.Quote(MaskURLPasswords(s))
 	switch {
 	case s == "":
 		return "empty URL in the list"
 	case err != nil:
-		return "invalid URL " + strconv.Quote(s)
+		return "invalid URL " + shown
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "URL " + strconv.Quote(s) + " must start with http:// or https://"
+		return "URL " + shown + " must start with http:// or https://"
 	case u.Host == "":
-		return "URL " + strconv.Quote(s) + " has no host"
+		return "URL " + shown + " has no host"
 	}
 	return ""
 }

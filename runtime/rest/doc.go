@@ -20,8 +20,9 @@
 // timeouts.
 //
 // Password-typed config values (keys such as aws.secret.access.key,
-// *.password, sasl.jaas.config) read "[hidden]" in every response; a PUT
-// that sends "[hidden]" back keeps the stored value. Config provider
+// *.password, sasl.jaas.config) read "[hidden]" in every response, and so
+// does the password of a URL in any value (http://user:[hidden]@host); a
+// PUT that sends such a value back keeps the stored one. Config provider
 // references (${env:NAME}, ${file:/path:key}) are stored and returned as
 // written; the worker resolves them only when it starts tasks, and any
 // resolved secret the worker has seen is redacted from messages.
