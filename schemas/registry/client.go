@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -43,6 +44,9 @@ type clientOptions struct {
 	httpcl  *http.Client
 	srOpts  []sr.ClientOpt
 	roots   *x509.CertPool
+	// auth is set when an option gives credentials, which win over those
+	// in the URLs.
+	auth bool
 }
 
 // WithTimeout bounds each request (default DefaultTimeout).
@@ -58,12 +62,16 @@ func WithHTTPClient(httpcl *http.Client) ClientOption {
 
 // WithBasicAuth authenticates every request with user and password.
 func WithBasicAuth(user, password string) ClientOption {
-	return func(o *clientOptions) { o.srOpts = append(o.srOpts, sr.BasicAuth(user, password)) }
+	return func(o *clientOptions) {
+		o.srOpts, o.auth = append(o.srOpts, sr.BasicAuth(user, password)), true
+	}
 }
 
 // WithBearerToken authenticates every request with token.
 func WithBearerToken(token string) ClientOption {
-	return func(o *clientOptions) { o.srOpts = append(o.srOpts, sr.BearerToken(token)) }
+	return func(o *clientOptions) {
+		o.srOpts, o.auth = append(o.srOpts, sr.BearerToken(token)), true
+	}
 }
 
 // WithRootCAs makes the client trust only the CAs in roots for https://
@@ -84,11 +92,27 @@ type Client struct {
 	group singleflight.Group
 }
 
-// NewClient returns a client for the registry at urls, tried in order.
+// NewClient returns a client for the registry at urls, tried in order. The
+// user info of a URL, as in http://user:password@registry:8081, is sent as
+// basic credentials to that URL unless WithBasicAuth or WithBearerToken
+// gives others; it is never part of a request URL, so no error quotes it.
 func NewClient(urls []string, opts ...ClientOption) (*Client, error) {
 	o := clientOptions{timeout: DefaultTimeout}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	urls, creds, err := splitUserInfo(urls)
+	if err != nil {
+		return nil, err
+	}
+	if len(creds) > 0 && !o.auth {
+		o.srOpts = append(o.srOpts, sr.PreReq(func(r *http.Request) error {
+			if ui := creds[r.URL.Scheme+"://"+r.URL.Host]; ui != nil {
+				pass, _ := ui.Password()
+				r.SetBasicAuth(ui.Username(), pass)
+			}
+			return nil
+		}))
 	}
 	httpcl := o.httpcl
 	if httpcl == nil {
@@ -114,6 +138,31 @@ func NewClient(urls []string, opts ...ClientOption) (*Client, error) {
 		return nil, fmt.Errorf("create schema registry client: %w", err)
 	}
 	return &Client{sr: cl}, nil
+}
+
+// splitUserInfo returns urls without their user info, and the user info
+// by scheme and host. An unparsable URL is refused without quoting it, as
+// it may hold a password.
+func splitUserInfo(urls []string) ([]string, map[string]*url.Userinfo, error) {
+	bare := make([]string, len(urls))
+	var creds map[string]*url.Userinfo
+	for i, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil {
+			// Even the parser's reason may quote a piece of the password.
+			return nil, nil, fmt.Errorf("create schema registry client: URL %d of %d "+
+				"does not parse", i+1, len(urls))
+		}
+		if u.User != nil {
+			if creds == nil {
+				creds = make(map[string]*url.Userinfo)
+			}
+			creds[u.Scheme+"://"+u.Host] = u.User
+			u.User = nil
+		}
+		bare[i] = u.String()
+	}
+	return bare, creds, nil
 }
 
 // trusting returns a copy of rt, or of http.DefaultTransport when rt is

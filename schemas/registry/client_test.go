@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -198,3 +199,54 @@ func TestClientRootCAs(t *testing.T) {
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The user info of a URL authenticates the requests to that URL, and no
+// error quotes its password.
+func TestClientURLUserInfo(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", mediaV1)
+		if user, pass, ok := r.BasicAuth(); !ok || user != "reader" || pass != "pw-1234" {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error_code":401,"message":"Unauthorized"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"schema":"\"string\""}`))
+	}))
+	defer ts.Close()
+	withCreds := strings.Replace(ts.URL, "http://", "http://reader:pw-1234@", 1)
+
+	cl, err := NewClient([]string{withCreds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := cl.SchemaByID(context.Background(), 1); err != nil || s.Text != `"string"` {
+		t.Fatalf("SchemaByID with the URL's credentials = %v, %v", s, err)
+	}
+	cl, err = NewClient([]string{withCreds}, WithBasicAuth("reader", "other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.SchemaByID(context.Background(), 1); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("WithBasicAuth did not win over the URL's user info: %v", err)
+	}
+
+	// Nobody answers on a closed listener's port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cl, err = NewClient([]string{"http://reader:pw-1234@" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cl.SchemaByID(context.Background(), 1)
+	if err == nil || strings.Contains(err.Error(), "pw-1234") {
+		t.Errorf("unreachable registry: err %v", err)
+	}
+	_, err = NewClient([]string{"http://reader:pw-1234@host:port\x7f"})
+	if err == nil || strings.Contains(err.Error(), "pw-1234") {
+		t.Errorf("unparsable URL: err %v", err)
+	}
+}
