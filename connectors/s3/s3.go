@@ -73,11 +73,15 @@ func validate(config map[string]string) []connectors.FieldError {
 	return errs
 }
 
-// endpoint splits store.url into minio-go's host and TLS flag.
+// endpoint splits store.url into minio-go's host and TLS flag. Its errors
+// quote the URL without a password, or not at all when it does not parse.
 func endpoint(raw string) (host string, secure bool, err error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", false, fmt.Errorf("%q is not an http(s) URL", raw)
+	if err != nil {
+		return "", false, errors.New("is not a URL")
+	}
+	if u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", false, fmt.Errorf("%q is not an http(s) URL", u.Redacted())
 	}
 	return u.Host, u.Scheme == "https", nil
 }

@@ -29,3 +29,21 @@ func TestValidateBucketName(t *testing.T) {
 		}
 	}
 }
+
+// A bad store.url is reported without its password.
+func TestValidateStoreURL(t *testing.T) {
+	for _, tt := range []struct{ url, want string }{
+		{"http://minio:9000", ""},
+		{"ftp://minio:pw-1234@minio:9000", `"ftp://minio:xxxxx@minio:9000" is not an http(s) URL`},
+		{"http://minio:pw-1234@minio:port\x7f", "is not a URL"},
+	} {
+		var got string
+		for _, e := range validate(map[string]string{KeyBucket: "tributary", KeyStoreURL: tt.url}) {
+			got += e.Message
+		}
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) ||
+			strings.Contains(got, "pw-1234") {
+			t.Errorf("store.url %q: error %q, want one containing %q", tt.url, got, tt.want)
+		}
+	}
+}
