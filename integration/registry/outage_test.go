@@ -3,7 +3,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -68,7 +67,7 @@ func TestIntegrationRegistryOutage(t *testing.T) {
 	w, sink, logs := startWorker(ctx, t, env.KafkaBrokers, topic, "http://"+addr)
 
 	// Down: the task backs off and retries; nothing is skipped or failed.
-	poll(ctx, t, "three retry warnings", func() bool { return logs.count(retryWarning) >= 3 })
+	poll(ctx, t, "three retry warnings", func() bool { return logs.Count(retryWarning) >= 3 })
 	if got := sink.values(); len(got) != 0 {
 		t.Errorf("the sink got %d records while the registry was down, want none", len(got))
 	}
@@ -78,7 +77,7 @@ func TestIntegrationRegistryOutage(t *testing.T) {
 	}
 
 	// Back: every record arrives, decoded, in order.
-	retries := logs.count(retryWarning)
+	retries := logs.Count(retryWarning)
 	startRegistry(ctx, t, env.KafkaBrokers, "_schemas_"+topic, addr)
 	poll(ctx, t, fmt.Sprintf("%d records in the sink", n), func() bool {
 		return len(sink.values()) >= n
@@ -98,9 +97,9 @@ const connectorName = "clicks"
 // logs to the returned buffer.
 func startWorker(ctx context.Context, t *testing.T, brokers []string, topic, url string,
 	opts ...registry.ClientOption,
-) (*worker.Worker, *recorder, *syncBuffer) {
+) (*worker.Worker, *recorder, *workertest.Logs) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &workertest.Logs{}
 	sink := &recorder{}
 	w := worker.New(worker.Options{
 		Brokers: brokers,
@@ -159,7 +158,7 @@ func TestIntegrationRegistryDenied(t *testing.T) {
 		!strings.Contains(trace, "403") {
 		t.Errorf("failed task trace = %q, want the registry's 403 named", trace)
 	}
-	if n := logs.count(retryWarning); n != 0 {
+	if n := logs.Count(retryWarning); n != 0 {
 		t.Errorf("%d retries of a registry that denied access, want none", n)
 	}
 	if got := sink.values(); len(got) != 0 {
@@ -274,22 +273,4 @@ func (t *recordingTask) Put(ctx context.Context, rs []*connectors.Record) error 
 	}
 	t.r.mu.Unlock()
 	return t.SinkTask.Put(ctx, rs)
-}
-
-// syncBuffer is a log destination tasks may write to concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), s)
 }

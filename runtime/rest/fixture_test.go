@@ -35,7 +35,9 @@ type fixture struct {
 	check func(t *testing.T, req *http.Request, resp *http.Response, body []byte)
 }
 
-func newFixture(t *testing.T, opts Options) *fixture {
+// newFixture starts the fixture; each of tweaks may change the worker's
+// options before the worker is created.
+func newFixture(t *testing.T, opts Options, tweaks ...func(*worker.Options)) *fixture {
 	t.Helper()
 	const topic = "orders"
 	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, topic))
@@ -45,15 +47,14 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	t.Cleanup(kc.Close)
 	produce(t, kc.ListenAddrs(), topic, 10)
 
-	secrets := &config.Secrets{}
-	w := worker.New(worker.Options{
+	wo := worker.Options{
 		Brokers:        kc.ListenAddrs(),
 		Plugins:        map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
 		NewDecoder:     func(map[string]string) (worker.Decoder, error) { return workertest.Raw{}, nil },
 		CommitInterval: 50 * time.Millisecond,
 		SessionTimeout: 6 * time.Second,
 		WorkerID:       "127.0.0.1:8083",
-		Secrets:        secrets,
+		Secrets:        &config.Secrets{},
 		Providers: &config.Providers{Enabled: []string{config.ProviderEnv},
 			Getenv: func(n string) (string, bool) {
 				if n == "FAKE_SECRET" {
@@ -61,7 +62,11 @@ func newFixture(t *testing.T, opts Options) *fixture {
 				}
 				return "", false
 			}},
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&wo)
+	}
+	w := worker.New(wo)
 	t.Cleanup(func() { _ = w.Close(context.Background()) })
 	opts.Herder = w
 	if opts.Version == "" {
@@ -70,7 +75,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	opts.Commit = "abc123"
 	opts.ClusterID = func(context.Context) (string, error) { return "fake-cluster", nil }
 	if opts.Loggers == nil {
-		opts.Loggers = NewLoggers(slog.LevelInfo, secrets.Redact)
+		opts.Loggers = NewLoggers(slog.LevelInfo, wo.Secrets.Redact)
 		slog.New(opts.Loggers.Handler(slog.DiscardHandler)).With("logger", "worker")
 	}
 	srv := New(opts)

@@ -1,9 +1,12 @@
 // Package workertest has what tests of the worker and of the REST API share:
-// a sink connector that writes nowhere and a decoder that decodes nothing.
+// a sink connector that writes nowhere, a decoder that decodes nothing and
+// a log destination to read back.
 package workertest
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/tributary-io/tributary/connectors"
@@ -78,3 +81,27 @@ type Raw struct{}
 func (Raw) Decode(_ context.Context, v []byte) (*schemas.Schema, any, error) {
 	return nil, v, nil
 }
+
+// Logs is a log destination that tasks and handlers may write to
+// concurrently, and that tests read back.
+type Logs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// Count returns how many times s was written.
+func (l *Logs) Count(s string) int { return strings.Count(l.String(), s) }
