@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -134,6 +135,9 @@ func workerRegistry(ctx context.Context, log *slog.Logger, wc *config.Worker,
 		return reg, nil, fmt.Errorf("schema registry credentials: %w", err)
 	}
 	secrets.Add(submitted, creds)
+	// The registry URLs may carry a password too.
+	secrets.Add(map[string]string{"schema.registry.url": strings.Join(wc.SchemaRegistryURLs, ",")},
+		nil)
 	stop = func() {}
 	if len(wc.SchemaRegistryURLs) > 0 {
 		info := creds["schema.registry.basic.auth.user.info"]

@@ -191,3 +191,19 @@ func TestConverterExternalRegistryBasicAuth(t *testing.T) {
 		})
 	}
 }
+
+// A password in the worker's schema.registry.url is a secret the worker
+// redacts, even where a message shows it without its URL.
+func TestWorkerRegistryURLPasswordRedacted(t *testing.T) {
+	wc := config.DefaultWorker()
+	wc.SchemaRegistryURLs = []string{"http://reader:url-pw-9d2c@127.0.0.1:1"}
+	must(t, wc.Validate())
+	providers, err := workerProviders(wc)
+	must(t, err)
+	secrets := &config.Secrets{}
+	_, _, err = workerRegistry(context.Background(), nil, wc, providers, secrets, true)
+	must(t, err)
+	if got := secrets.Redact("auth url-pw-9d2c refused"); got != "auth [hidden] refused" {
+		t.Errorf("the URL's password is not redacted: %q", got)
+	}
+}
