@@ -2,8 +2,10 @@ package rest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -126,14 +128,36 @@ func (h *levelHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.next.Handle(ctx, out)
 }
 
+// redactAttr redacts the text a handler would print for a: strings,
+// errors, Stringers such as a *url.URL, the values of a string map such as
+// a config, and groups, recursively.
 func (h *levelHandler) redactAttr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
 		return slog.String(a.Key, h.l.redact(v.String()))
+	case slog.KindGroup:
+		attrs := v.Group()
+		out := make([]any, len(attrs))
+		for i, ga := range attrs {
+			out[i] = h.redactAttr(ga)
+		}
+		return slog.Group(a.Key, out...)
 	case slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			return slog.String(a.Key, h.l.redact(err.Error()))
+		switch x := v.Any().(type) {
+		case error:
+			return slog.String(a.Key, h.l.redact(x.Error()))
+		case fmt.Stringer:
+			if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
+				return a // nothing to hide, and String may not take nil
+			}
+			return slog.String(a.Key, h.l.redact(x.String()))
+		case map[string]string:
+			m := make(map[string]string, len(x))
+			for k, s := range x {
+				m[k] = h.l.redact(s)
+			}
+			return slog.Any(a.Key, m)
 		}
 	}
 	return a
