@@ -49,6 +49,9 @@ type deadLetters struct {
 	task      string
 	// failures counts the dead letters the broker did not acknowledge.
 	failures prometheus.Counter
+	// secrets are redacted from the error headers, which quote errors as a
+	// log line would.
+	secrets *config.Secrets
 
 	mu      sync.Mutex
 	pending map[connectors.TopicPartition]map[int64]struct{}
@@ -167,8 +170,8 @@ func (d *deadLetters) contextHeaders(re *recordError) []kgo.RecordHeader {
 		h(HeaderErrorsStage, re.stage),
 		h(HeaderErrorsClass, re.class),
 		h(HeaderErrorsExcClass, exceptionClass(re.err)),
-		h(HeaderErrorsExcMessage, re.err.Error()),
-		h(HeaderErrorsExcTrace, errorTrace(re.err)),
+		h(HeaderErrorsExcMessage, d.secrets.Redact(re.err.Error())),
+		h(HeaderErrorsExcTrace, d.secrets.Redact(errorTrace(re.err))),
 	}
 }
 

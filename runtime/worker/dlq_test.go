@@ -458,3 +458,35 @@ func TestDeadLetterQueueBlackholed(t *testing.T) {
 		t.Errorf("held offset %d, want 2", got)
 	}
 }
+
+// leakyDecoder fails every record with an error that quotes a registry URL
+// with its password, and a key's password.
+type leakyDecoder struct{}
+
+func (leakyDecoder) Decode(context.Context, []byte) (*schemas.Schema, any, error) {
+	return nil, nil, fmt.Errorf("schema from http://reader:dlq-pw-8812@registry "+
+		"with key key-pw-5521: %w", schemas.ErrBadMagic)
+}
+
+// The error headers of a dead letter quote the error as a log line would:
+// without the worker's secrets or a URL's password.
+func TestDeadLetterHeadersRedacted(t *testing.T) {
+	kc := newCluster(t)
+	tk := dlqTask(t, kc, &recordingSink{}, "redacted-dlq")
+	tk.w.opts.Secrets.Add(map[string]string{"ssl.key.password": "key-pw-5521"}, nil)
+	tk.dec = leakyDecoder{}
+
+	if err := tk.deliver(context.Background(), kafkaRecords(2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tk.dlq.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := readTopic(t, kc, "redacted-dlq", 1)[0]
+	msg := headerOf(got, HeaderErrorsExcMessage)
+	trace := headerOf(got, HeaderErrorsExcTrace)
+	if !strings.Contains(msg, "http://reader:[hidden]@registry with key [hidden]") ||
+		strings.Contains(msg+trace, "dlq-pw-8812") || strings.Contains(msg+trace, "key-pw-5521") {
+		t.Errorf("error headers show the URL's password: message %q, trace %q", msg, trace)
+	}
+}

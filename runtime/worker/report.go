@@ -25,6 +25,7 @@ func (t *task) startErrorHandling(ctx context.Context) error {
 		return err
 	}
 	dlq.failures = t.m.DeadLetterFailures
+	dlq.secrets = t.w.opts.Secrets
 	t.dlq = dlq
 	return nil
 }
