@@ -14,11 +14,13 @@ const Hidden = "[hidden]"
 
 // secretSuffixes end the keys whose values are credentials. The list follows
 // the password-typed keys of Kafka, Kafka Connect and the Confluent sinks
-// (ssl.key.password, sasl.jaas.config, aws.secret.access.key, ...).
+// (ssl.key.password, ssl.keystore.key, sasl.jaas.config,
+// aws.secret.access.key, s3.sse.customer.key, ...).
 var secretSuffixes = []string{
-	"password", "secret", "secret.key", "secret.access.key", "session.token",
+	"password", "passphrase", "secret", "secret.key", "secret.access.key", "session.token",
 	"jaas.config", "token", "credentials", "credentials.json", "api.key", "private.key",
-	"basic.auth.user.info", "bearer.auth.token",
+	"basic.auth.user.info", "bearer.auth.token", "sse.customer.key", "keystore.key",
+	"keystore.certificate.chain", "truststore.certificates",
 }
 
 // keySeparators spells every key with dots, so that aws_secret_access_key

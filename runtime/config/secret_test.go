@@ -32,14 +32,18 @@ func TestSecretKeys(t *testing.T) {
 		"basic.auth.user.info", "schema.registry.basic.auth.user.info",
 		"value.converter.basic.auth.user.info", "aws.secret.access.key",
 		"aws_secret_access_key", "s3.secret.key", "ssl.key.password", "ssl-key-password",
-		"store.password", "oauth.client.secret", "secret", "PASSWORD",
+		"store.password", "oauth.client.secret", "secret", "PASSWORD", "s3.sse.customer.key",
+		"ssl.keystore.key", "ssl.keystore.certificate.chain", "ssl.truststore.certificates",
+		"sasl.oauthbearer.assertion.private.key.passphrase",
+		"sasl.oauthbearer.client.credentials.client.secret",
 	} {
 		if !IsSecretKey(k) {
 			t.Errorf("%s is not password-typed", k)
 		}
 	}
 	for _, k := range []string{"aws.access.key.id", "s3.bucket.name", "store.url",
-		"value.converter.schema.registry.url", "secretary", "password.policy.name"} {
+		"value.converter.schema.registry.url", "secretary", "password.policy.name",
+		"s3.sse.kms.key.id", "ssl.keystore.location", "ssl.truststore.type"} {
 		if IsSecretKey(k) {
 			t.Errorf("%s is password-typed", k)
 		}
