@@ -3,10 +3,14 @@ package worker
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -488,5 +492,96 @@ func TestDeadLetterHeadersRedacted(t *testing.T) {
 	if !strings.Contains(msg, "http://reader:[hidden]@registry with key [hidden]") ||
 		strings.Contains(msg+trace, "dlq-pw-8812") || strings.Contains(msg+trace, "key-pw-5521") {
 		t.Errorf("error headers show the URL's password: message %q, trace %q", msg, trace)
+	}
+}
+
+// lossyConn loses the answer to the first produce request it carries, once
+// the broker has written the batch, and breaks the connection: the
+// producer cannot tell whether the batch was written, and retries it.
+type lossyConn struct {
+	net.Conn
+	lost    *atomic.Bool
+	mu      sync.Mutex
+	out     []byte         // request bytes not yet framed
+	produce map[int32]bool // correlation ids of produce requests
+	in      []byte         // response bytes framed but not yet read
+}
+
+func (c *lossyConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.out = append(c.out, p...)
+	for len(c.out) >= 12 {
+		size := int(binary.BigEndian.Uint32(c.out))
+		if len(c.out) < 4+size {
+			break
+		}
+		if int16(binary.BigEndian.Uint16(c.out[4:])) == int16(kmsg.Produce) {
+			c.produce[int32(binary.BigEndian.Uint32(c.out[8:]))] = true
+		}
+		c.out = c.out[4+size:]
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+func (c *lossyConn) Read(p []byte) (int, error) {
+	if len(c.in) == 0 {
+		frame := make([]byte, 8)
+		if _, err := io.ReadFull(c.Conn, frame); err != nil {
+			return 0, err
+		}
+		body := make([]byte, int(binary.BigEndian.Uint32(frame))-4)
+		if _, err := io.ReadFull(c.Conn, body); err != nil {
+			return 0, err
+		}
+		c.mu.Lock()
+		isProduce := c.produce[int32(binary.BigEndian.Uint32(frame[4:]))]
+		c.mu.Unlock()
+		if isProduce && c.lost.CompareAndSwap(false, true) {
+			c.Conn.Close()
+			return 0, errors.New("produce response lost")
+		}
+		c.in = append(frame, body...)
+	}
+	n := copy(p, c.in)
+	c.in = c.in[n:]
+	return n, nil
+}
+
+// TestDeadLetterRetryNotDuplicated loses the broker's answer to a written
+// dead letter: the producer's retry is deduplicated, so the dead letter
+// queue holds each dead letter once.
+func TestDeadLetterRetryNotDuplicated(t *testing.T) {
+	kc := newCluster(t)
+	var lost atomic.Bool
+	var d net.Dialer
+	dial := func(ctx context.Context, network, host string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, host)
+		if err != nil {
+			return nil, err
+		}
+		return &lossyConn{Conn: conn, lost: &lost, produce: map[int32]bool{}}, nil
+	}
+	tk := dlqTask(t, kc, &recordingSink{}, "lossy-dlq", kgo.Dialer(dial),
+		kgo.MetadataMinAge(50*time.Millisecond))
+
+	if err := tk.deliver(context.Background(), kafkaRecords(10, 3, 7)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tk.dlq.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !lost.Load() {
+		t.Fatal("no produce response was lost")
+	}
+	got := readTopic(t, kc, "lossy-dlq", 2)
+	offsets := map[string]int{}
+	for _, r := range got {
+		offsets[headerOf(r, HeaderErrorsOffset)]++
+	}
+	end := kc.PartitionInfo("lossy-dlq", 0)
+	if len(got) != 2 || offsets["3"] != 1 || offsets["7"] != 1 || end.HighWatermark != 2 {
+		t.Errorf("dead letters %v, high watermark %d: want offsets 3 and 7 once each",
+			offsets, end.HighWatermark)
 	}
 }
