@@ -97,7 +97,8 @@ func TestLoadConnectorErrors(t *testing.T) {
 			dir + "missing.yaml:1: config.topics: required: set topics or topics.regex",
 		}},
 		{"syntax.yaml", []string{
-			dir + "syntax.yaml:3: did not find expected key",
+			dir + "syntax.yaml:4: did not find expected key (column 2), while parsing a block " +
+				"mapping that starts at line 1; check the indentation",
 		}},
 		{"syntax.json", []string{
 			dir + `syntax.json:5: invalid character '"' after object key:value pair`,

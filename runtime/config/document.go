@@ -15,7 +15,7 @@ import (
 	"strings"
 	"unicode"
 
-	"gopkg.in/yaml.v3"
+	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/tributary-io/tributary/connectors"
 )
@@ -71,7 +71,7 @@ func (d *document) parse(data []byte, allowEmpty bool) *yaml.Node {
 		root, err = parseYAML(data)
 	}
 	if err != nil {
-		d.syntaxError(err)
+		d.syntaxError(err, data)
 		return nil
 	}
 	if root == nil {
@@ -89,22 +89,74 @@ func (d *document) parse(data []byte, allowEmpty bool) *yaml.Node {
 	return root
 }
 
-// yamlLine matches the position prefix of gopkg.in/yaml.v3's syntax errors.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func (d *document) syntaxError(err error) {
+func (d *document) syntaxError(err error, data []byte) {
 	var le *lineError
 	if errors.As(err, &le) {
 		d.errorf(le.line, "", "%s", le.msg)
 		return
 	}
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		d.errorf(line, "", "%s", m[2])
+	var ye *yaml.LoadError
+	if errors.As(err, &ye) {
+		line, msg := describeYAMLError(ye, data)
+		d.errorf(line, "", "%s", msg)
 		return
 	}
-	d.errorf(0, "", "%s", strings.TrimPrefix(msg, "yaml: "))
+	d.errorf(0, "", "%s", err.Error())
+}
+
+// describeYAMLError turns a YAML syntax error into the line to report and a
+// message for a person. An unclosed quote or bracket is reported where it
+// opens, not at the end of the file where the parser gave up, and the
+// mistakes that usually come from indentation say so.
+func describeYAMLError(e *yaml.LoadError, data []byte) (int, string) {
+	at, ctx := e.Mark, e.ContextMark
+	if e.ContextMsg == "" || ctx.Line == 0 || ctx == at {
+		return at.Line, e.Message + column(at) + yamlHint(e, data)
+	}
+	if strings.HasPrefix(e.ContextMsg, "while scanning") ||
+		strings.Contains(e.ContextMsg, "flow") {
+		return ctx.Line, fmt.Sprintf("%s that starts here%s: %s at line %d%s",
+			strings.TrimPrefix(e.ContextMsg, "while "), column(ctx), e.Message, at.Line,
+			yamlHint(e, data))
+	}
+	return at.Line, fmt.Sprintf("%s%s, %s that starts at line %d%s",
+		e.Message, column(at), e.ContextMsg, ctx.Line, yamlHint(e, data))
+}
+
+// yamlHint returns the likely cause of common YAML mistakes, or "".
+func yamlHint(e *yaml.LoadError, data []byte) string {
+	switch {
+	case strings.Contains(e.ContextMsg, "quoted scalar") &&
+		strings.Contains(e.Message, "end of stream"):
+		return "; is a closing quote missing?"
+	case strings.Contains(e.ContextMsg, "flow") &&
+		strings.HasPrefix(e.Message, "did not find expected"):
+		return "; is a closing bracket missing?"
+	case strings.Contains(e.Message, "cannot start any token") && tabAt(data, e.Mark):
+		return "; indent with spaces, not tabs"
+	case e.Message == "did not find expected key",
+		strings.HasPrefix(e.Message, "mapping values are not allowed"):
+		return "; check the indentation"
+	}
+	return ""
+}
+
+// tabAt reports whether the line of m holds a tab before m.
+func tabAt(data []byte, m yaml.Mark) bool {
+	lines := bytes.Split(data, []byte("\n"))
+	if m.Line < 1 || m.Line > len(lines) {
+		return false
+	}
+	l := lines[m.Line-1]
+	return bytes.IndexByte(l[:min(len(l), max(m.Column, 1))], '\t') >= 0
+}
+
+// column renders the column of m, or "" when it is unknown.
+func column(m yaml.Mark) string {
+	if m.Column == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (column %d)", m.Column)
 }
 
 // parseYAML returns the root node of the only document in data, or nil for

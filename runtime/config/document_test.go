@@ -1,6 +1,9 @@
 package config
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -125,5 +128,61 @@ func TestParseJSON(t *testing.T) {
 				t.Errorf("%q: %s = %q, want %q", tt.src, k, got[k], v)
 			}
 		}
+	}
+}
+
+// TestYAMLSyntaxErrors checks that a YAML mistake in a connector file or in
+// the worker file names the file and the line a person has to fix.
+func TestYAMLSyntaxErrors(t *testing.T) {
+	clearWorkerEnv(t)
+	tests := []struct {
+		name, body string // the lines under config: or consumer:
+		want       string // the error line after the file name
+	}{
+		{"unclosed double quote", "  topics: \"bookings\n  flush.size: 10\n  tasks.max: 1\n",
+			":3: scanning a quoted scalar that starts here (column 11): found unexpected " +
+				"end of stream at line 6; is a closing quote missing?"},
+		{"unclosed single quote", "  topics: 'bookings\n",
+			":3: scanning a quoted scalar that starts here (column 11): found unexpected " +
+				"end of stream at line 4; is a closing quote missing?"},
+		{"key indented too deep", "  tasks.max: 1\n    topics: bookings\n",
+			":4: mapping values are not allowed in this context (column 11); " +
+				"check the indentation"},
+		{"key indented too little", "  tasks.max: 1\n topics: bookings\n",
+			":4: did not find expected key (column 2), while parsing a block mapping " +
+				"that starts at line 1; check the indentation"},
+		{"tab indent", "\ttopics: bookings\n",
+			":3: found character that cannot start any token (column 1); " +
+				"indent with spaces, not tabs"},
+		{"unclosed bracket", "  topics: [bookings, clicks\n  flush.size: 10\n",
+			":3: parsing a flow sequence that starts here (column 11): did not find " +
+				"expected ',' or ']' at line 4; is a closing bracket missing?"},
+	}
+	dir := t.TempDir()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The same two lines of context lead both files, so the same
+			// mistake sits on the same line of each.
+			conn := filepath.Join(dir, fmt.Sprintf("c%d.yaml", i))
+			writeTestFile(t, conn, "name: a\nconfig:\n"+tt.body)
+			_, err := LoadConnector(conn)
+			if got, want := errorLines(t, err), []string{conn + tt.want}; !slices.Equal(got, want) {
+				t.Errorf("connector file:\n%s\nwant:\n%s", strings.Join(got, "\n"), want[0])
+			}
+
+			wf := filepath.Join(dir, fmt.Sprintf("w%d.yaml", i))
+			writeTestFile(t, wf, "group.id: g\nconsumer:\n"+tt.body)
+			_, err = loadWorker(t, "--config", wf)
+			if got, want := errorLines(t, err), []string{wf + tt.want}; !slices.Equal(got, want) {
+				t.Errorf("worker file:\n%s\nwant:\n%s", strings.Join(got, "\n"), want[0])
+			}
+		})
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
