@@ -33,6 +33,7 @@ type demoOptions struct {
 	s3AccessKey string
 	s3SecretKey string
 	rows        int
+	allRows     bool // load every booking; rows is ignored
 	partitions  int32
 	flushSize   int
 	format      string
@@ -52,6 +53,7 @@ arrival date, checks that every record landed exactly once, and prints what
 it wrote. --bootstrap-servers and --s3-endpoint point it at a real Kafka and
 a real S3 or MinIO instead.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.allRows = !cmd.Flags().Changed("rows")
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
@@ -70,7 +72,37 @@ a real S3 or MinIO instead.`,
 	return cmd
 }
 
+// validate reports every bad flag at once, so that a demo never starts
+// half configured.
+func (o demoOptions) validate() error {
+	var bad []string
+	if !o.allRows && o.rows < 1 {
+		bad = append(bad, fmt.Sprintf("--rows must be at least 1, got %d; "+
+			"leave it out to load every booking", o.rows))
+	}
+	if o.partitions < 1 {
+		bad = append(bad, fmt.Sprintf("--partitions must be at least 1, got %d", o.partitions))
+	}
+	if o.flushSize < 1 {
+		bad = append(bad, fmt.Sprintf("--flush-size must be at least 1, got %d", o.flushSize))
+	}
+	if _, err := storage.NewFormat(o.format); err != nil {
+		bad = append(bad, "--format: "+err.Error())
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("invalid demo flags:\n  %s", strings.Join(bad, "\n  "))
+	}
+	return nil
+}
+
 func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	limit := o.rows
+	if o.allRows {
+		limit = 0
+	}
 	level := slog.LevelWarn
 	if o.verbose {
 		level = slog.LevelInfo
@@ -115,7 +147,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	defer src.Close()
 	loaded, err := loader.Load(ctx, loader.Config{
 		Brokers: brokers, Topic: topic, Partitions: o.partitions, Registry: client,
-		Limit: o.rows, Progress: os.Stderr, Logger: log,
+		Limit: limit, Progress: os.Stderr, Logger: log,
 	}, src)
 	if err != nil {
 		return err
