@@ -15,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tributary-io/tributary/runtime/config"
-	"github.com/tributary-io/tributary/runtime/store"
-	"github.com/tributary-io/tributary/runtime/worker"
 )
 
 // connectClient talks to any Kafka Connect-compatible REST API.
@@ -220,57 +218,4 @@ func (c *connectClient) do(method, path string, body any) (int, []byte, error) {
 	defer resp.Body.Close()
 	out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	return resp.StatusCode, out, err
-}
-
-func newPlanCmd() *cobra.Command {
-	storePath := config.DefaultWorker().ConfigStorePath()
-	cmd := &cobra.Command{
-		Use:   "plan DIR",
-		Short: "Show what applying a pipelines directory would change",
-		Long: `Compare the connector files of DIR with the connectors a standalone worker
-keeps in its config store (config.storage.file.filename), and print what
-the worker would create, update and delete when it applies DIR. Connectors
-created through the REST API are never deleted by a directory.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := store.OpenFile(storePath)
-			if err != nil {
-				return err
-			}
-			p := worker.Pipelines{Dir: args[0]}
-			desired, err := p.Load()
-			if err != nil {
-				return err
-			}
-			current, err := st.Connectors(cmd.Context())
-			if err != nil {
-				return err
-			}
-			printPlan(cmd.OutOrStdout(), store.Diff(desired, current, p.Owns))
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&storePath, "config-store", storePath,
-		"the worker's config.storage.file.filename")
-	return cmd
-}
-
-func printPlan(w io.Writer, changes []store.Change) {
-	if len(changes) == 0 {
-		fmt.Fprintln(w, "no changes")
-		return
-	}
-	sign := map[string]string{store.ActionCreate: "+", store.ActionUpdate: "~",
-		store.ActionDelete: "-"}
-	for _, ch := range changes {
-		line := fmt.Sprintf("%s %s %s (%s)", sign[ch.Action], ch.Action, ch.Name, ch.Owner)
-		if len(ch.Keys) > 0 {
-			line += ": " + strings.Join(ch.Keys, ", ")
-		}
-		if ch.From != "" {
-			line += "; owner was " + ch.From
-		}
-		fmt.Fprintln(w, line)
-	}
-	fmt.Fprintf(w, "%d change(s)\n", len(changes))
 }
