@@ -21,6 +21,28 @@ type SinkConnector interface {
 	NewTask() SinkTask
 }
 
+// ConfigDef declares the config keys a connector reads, as Kafka Connect's
+// ConfigDef does, so that the runtime can warn about a key nothing reads,
+// such as a misspelt flush.size. The keys every sink shares (tasks.max,
+// topics, the converters, transforms, errors.*) are the runtime's and need
+// no declaring.
+type ConfigDef struct {
+	// Keys are the keys the connector reads, spelt exactly.
+	Keys []string
+	// Prefixes are key prefixes, such as "s3.sse.", every key under which
+	// belongs to the connector.
+	Prefixes []string
+}
+
+// ConfigDefiner is implemented by a SinkConnector that declares its config
+// keys. The runtime calls ConfigDef when it creates, reconfigures or loads a
+// connector, never per record, and logs a warning for each key that neither
+// it nor the connector declares; the key is kept and the connector runs. A
+// connector that does not implement ConfigDefiner gets no such warnings.
+type ConfigDefiner interface {
+	ConfigDef() ConfigDef
+}
+
 // SinkTaskContext is what the runtime offers a running sink task.
 type SinkTaskContext struct {
 	Connector string

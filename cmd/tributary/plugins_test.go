@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/schemas"
 )
 
@@ -53,5 +55,34 @@ func TestDecodersPickValueConverter(t *testing.T) {
 	}
 	if _, err := newDecoder(map[string]string{"value.converter": "x.Y"}); err == nil {
 		t.Error("an unknown value.converter was accepted")
+	}
+}
+
+// TestExamplesHaveNoUnknownKeys keeps the shipped connector examples free of
+// keys that would earn an unknown key warning, and checks that every
+// plugin declares its keys.
+func TestExamplesHaveNoUnknownKeys(t *testing.T) {
+	conns, err := (&config.Worker{ConnectorsDir: "../../configs/connectors"}).LoadConnectors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conns) == 0 {
+		t.Fatal("no example connectors found")
+	}
+	plugins := sinkPlugins()
+	for name, p := range plugins {
+		if _, ok := p.(connectors.ConfigDefiner); !ok {
+			t.Errorf("plugin %s declares no config keys", name)
+		}
+	}
+	for _, c := range conns {
+		p := plugins[config.CanonicalClass(c.Config[config.KeyConnectorClass])]
+		def, ok := p.(connectors.ConfigDefiner)
+		if !ok {
+			t.Fatalf("%s: no plugin declaring keys for its class", c.Source)
+		}
+		if u := config.UnknownKeys(c.Config, def.ConfigDef()); len(u) > 0 {
+			t.Errorf("%s: unknown keys %+v", c.Source, u)
+		}
 	}
 }

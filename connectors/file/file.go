@@ -36,6 +36,7 @@ func NewConnector() connectors.SinkConnector {
 			return nil
 		},
 		NewStore: OpenStore,
+		Def:      connectors.ConfigDef{Keys: []string{KeyDir}},
 	}
 }
 

@@ -45,9 +45,16 @@ const (
 	minPartSize     = 5 << 20  // S3's minimum
 )
 
+// compatKeys are keys of Confluent's S3 sink that configs copied from it
+// carry and that need nothing here: one storage class exists, and the
+// runtime retries within errors.retry.timeout.
+var compatKeys = []string{"storage.class", "s3.part.retries", "s3.retry.backoff.ms"}
+
 // NewConnector returns the S3 sink connector.
 func NewConnector() connectors.SinkConnector {
-	return &storage.Connector{Keys: validate, NewStore: OpenStore}
+	return &storage.Connector{Keys: validate, NewStore: OpenStore,
+		Def: connectors.ConfigDef{Keys: append([]string{KeyBucket, KeyRegion, KeyPartSize,
+			KeyStoreURL, KeyAccessKey, KeySecretKey, KeyPathStyle}, compatKeys...)}}
 }
 
 func validate(config map[string]string) []connectors.FieldError {

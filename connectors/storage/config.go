@@ -35,6 +35,16 @@ const (
 	defaultMaxOpenFiles = 1000
 )
 
+// configKeys lists every key ParseConfig and the partitioners read.
+var configKeys = []string{
+	KeyTopicsDir, KeyFlushSize, KeyRotateInterval, KeyRotateSchedule, KeyFormatClass,
+	KeyTimezone, KeyZeroPadWidth, KeyKafkaMetadata, KeyNullValues, KeyParquetCodec,
+	KeyAvroCodec, KeyBufferBytes, KeyMaxOpenFiles, KeyRetryTimeout, KeySpoolDir,
+	KeyUploadConcur, KeyCompatibility,
+	KeyPartitionerClass, KeyPartitionFieldName, KeyPathFormat, KeyPartitionDuration,
+	KeyLocale, KeyTimestampExtractor, KeyTimestampField,
+}
+
 // Config is the parsed, validated configuration of a storage sink task.
 type Config struct {
 	TopicsDir      string

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/tributary-io/tributary/connectors"
@@ -19,6 +20,9 @@ import (
 type Connector struct {
 	// Keys validates the back end's own keys.
 	Keys func(config map[string]string) []connectors.FieldError
+	// Def declares the back end's own keys; ConfigDef adds the storage
+	// keys every back end shares.
+	Def connectors.ConfigDef
 	// NewStore opens the store a task writes to.
 	NewStore func(ctx context.Context, config map[string]string) (Store, error)
 }
@@ -30,6 +34,15 @@ func (c *Connector) Validate(config map[string]string) []connectors.FieldError {
 		errs = append(errs, c.Keys(config)...)
 	}
 	return errs
+}
+
+// ConfigDef implements connectors.ConfigDefiner: the keys of package
+// storage, its partitioners' and the back end's.
+func (c *Connector) ConfigDef() connectors.ConfigDef {
+	return connectors.ConfigDef{
+		Keys:     append(slices.Clone(configKeys), c.Def.Keys...),
+		Prefixes: slices.Clone(c.Def.Prefixes),
+	}
 }
 
 // TaskConfigs implements connectors.SinkConnector: every task gets the same

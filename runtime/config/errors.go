@@ -43,16 +43,23 @@ func fieldErr(path string, line int, key, format string, args ...any) connectors
 // suggest returns a hint naming the known key closest to key, or "" when no
 // known key is within two edits of it.
 func suggest(key string, known []string) string {
+	best := Closest(key, known)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// Closest returns the known key closest to key, or "" when none is within
+// two edits of it.
+func Closest(key string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
 		if d := editDistance(key, k); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %s?)", best)
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.

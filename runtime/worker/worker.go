@@ -183,6 +183,26 @@ func (w *Worker) validate(name string, cfg map[string]string) (Common, connector
 	return common, w.opts.Plugins[common.Class], nil
 }
 
+// warnUnknownKeys logs one warning for each key of cfg that neither the
+// runtime nor plugin declares, when plugin declares its keys. Such keys are
+// kept, as Kafka Connect keeps them, but a misspelt one falls back to a
+// default without a word otherwise.
+func (w *Worker) warnUnknownKeys(name string, cfg map[string]string,
+	plugin connectors.SinkConnector,
+) {
+	def, ok := plugin.(connectors.ConfigDefiner)
+	if !ok {
+		return
+	}
+	for _, u := range config.UnknownKeys(cfg, def.ConfigDef()) {
+		args := []any{"connector", name, "key", u.Key}
+		if u.Closest != "" {
+			args = append(args, "hint", "did you mean "+u.Closest+"?")
+		}
+		w.log.Warn("connector config key is unknown and ignored", args...)
+	}
+}
+
 // Plugins lists the connector.class values the worker knows, sorted.
 func (w *Worker) Plugins() []string {
 	names := make([]string, 0, len(w.opts.Plugins))
@@ -232,6 +252,7 @@ func (w *Worker) create(ctx context.Context, sc store.Connector) error {
 	w.connectors[sc.Name] = c
 	w.log.Info("connector created", "connector", sc.Name, "class", common.Class,
 		"target_state", sc.Target, "owner", sc.Owner)
+	w.warnUnknownKeys(sc.Name, sc.Config, plugin)
 	w.apply(ctx, c)
 	return nil
 }
@@ -286,6 +307,7 @@ func (w *Worker) PutConfig(ctx context.Context, name string, cfg map[string]stri
 	w.stopTasks(ctx, c)
 	c.config, c.common, c.plugin, c.owner, c.failure = maps.Clone(cfg), common, plugin, by, ""
 	w.log.Info("connector reconfigured", "connector", name, "owner", by)
+	w.warnUnknownKeys(name, cfg, plugin)
 	w.apply(ctx, c)
 	return false, nil
 }
