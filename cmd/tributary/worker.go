@@ -84,6 +84,11 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		return err
 	}
 	pipelines := worker.Pipelines{Dir: wc.ConnectorsDir, Files: wc.ConnectorFiles}
+	// A mistake in a connector file is reported at once, before anything
+	// starts or waits for Kafka; each connector's own checks follow below.
+	if _, err := pipelines.Load(); err != nil {
+		return err
+	}
 
 	// A worker that cannot reach Kafka would report its tasks RUNNING
 	// while they wait; refuse to start instead, as Kafka Connect does.

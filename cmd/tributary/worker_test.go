@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,5 +31,28 @@ func TestWorkerRefusesUnreachableKafka(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+// TestWorkerRefusesBadConnectorFileFirst gives a worker a connector file
+// with a YAML mistake and no Kafka: it names the file and the line at once,
+// before it waits for Kafka or starts anything.
+func TestWorkerRefusesBadConnectorFileFirst(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bookings.yaml")
+	if err := os.WriteFile(file, []byte("name: bookings\nconfig:\n  connector.class: file\n"+
+		"  topics: \"bookings\n  file.dir: /tmp/x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wc := config.DefaultWorker()
+	wc.BootstrapServers = []string{"127.0.0.1:1"}
+	wc.ConnectorsDir = dir
+	err := runWorker(context.Background(), wc, false)
+	want := file + ":4: scanning a quoted scalar that starts here (column 11)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one naming %q", err, want)
+	}
+	if strings.Contains(err.Error(), "reach Kafka") {
+		t.Errorf("the worker waited for Kafka before checking its files: %v", err)
 	}
 }

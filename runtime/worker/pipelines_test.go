@@ -1,12 +1,15 @@
 package worker_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,5 +177,65 @@ func TestLoadPipelinesReportsEverything(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "good.yaml") {
 		t.Errorf("error names the valid file:\n%v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestWatchLogsSyntaxErrorAtItsLine edits a pipelines file into invalid
+// YAML while the worker watches: the worker logs the file and the line of
+// the mistake and keeps the connector as it was.
+func TestWatchLogsSyntaxErrorAtItsLine(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.yaml")
+	writeConnector(t, file, "a", "one")
+	var logs syncBuffer
+	w := worker.New(worker.Options{
+		Brokers:    []string{"127.0.0.1:1"},
+		Plugins:    map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
+		NewDecoder: func(map[string]string) (worker.Decoder, error) { return workertest.Raw{}, nil },
+		Store:      store.NewMemory(),
+		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	t.Cleanup(func() { _ = w.Close(context.Background()) })
+	p := worker.Pipelines{Dir: dir}
+	if _, err := w.Apply(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	watched := make(chan error, 1)
+	go func() { watched <- w.Watch(ctx, p) }()
+	defer func() {
+		cancel()
+		must(t, <-watched)
+	}()
+
+	must(t, os.WriteFile(file, []byte("name: a\nconfig:\n  connector.class: fake\n"+
+		"  topics: \"orders\n  fake.required: two\n"), 0o600))
+	want := file + ":4: scanning a quoted scalar that starts here (column 11)"
+	waitFor(t, "the syntax error logged", func() bool {
+		return strings.Contains(logs.String(), want)
+	})
+	if !strings.Contains(logs.String(), `level=ERROR msg="pipelines not applied; fix the files"`) {
+		t.Errorf("log lacks the failed apply:\n%s", logs.String())
+	}
+	if info, err := w.Info("a"); err != nil || info.Config["fake.required"] != "one" {
+		t.Errorf("connector a after a bad edit: %+v %v", info, err)
 	}
 }
