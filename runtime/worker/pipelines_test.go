@@ -1,7 +1,6 @@
 package worker_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -180,24 +178,6 @@ func TestLoadPipelinesReportsEverything(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestWatchLogsSyntaxErrorAtItsLine edits a pipelines file into invalid
 // YAML while the worker watches: the worker logs the file and the line of
 // the mistake and keeps the connector as it was.
@@ -206,7 +186,7 @@ func TestWatchLogsSyntaxErrorAtItsLine(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "a.yaml")
 	writeConnector(t, file, "a", "one")
-	var logs syncBuffer
+	var logs workertest.Logs
 	w := worker.New(worker.Options{
 		Brokers:    []string{"127.0.0.1:1"},
 		Plugins:    map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
