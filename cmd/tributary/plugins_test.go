@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 
-	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/runtime/worker"
 	"github.com/tributary-io/tributary/schemas"
 )
 
@@ -62,27 +63,18 @@ func TestDecodersPickValueConverter(t *testing.T) {
 // keys that would earn an unknown key warning, and checks that every
 // plugin declares its keys.
 func TestExamplesHaveNoUnknownKeys(t *testing.T) {
-	conns, err := (&config.Worker{ConnectorsDir: "../../configs/connectors"}).LoadConnectors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(conns) == 0 {
-		t.Fatal("no example connectors found")
-	}
-	plugins := sinkPlugins()
-	for name, p := range plugins {
-		if _, ok := p.(connectors.ConfigDefiner); !ok {
-			t.Errorf("plugin %s declares no config keys", name)
+	w := worker.New(worker.Options{Plugins: sinkPlugins()})
+	for _, class := range w.Plugins() {
+		if _, ok := w.PluginConfigDef(class); !ok {
+			t.Errorf("plugin %s declares no config keys", class)
 		}
 	}
-	for _, c := range conns {
-		p := plugins[config.CanonicalClass(c.Config[config.KeyConnectorClass])]
-		def, ok := p.(connectors.ConfigDefiner)
-		if !ok {
-			t.Fatalf("%s: no plugin declaring keys for its class", c.Source)
-		}
-		if u := config.UnknownKeys(c.Config, def.ConfigDef()); len(u) > 0 {
-			t.Errorf("%s: unknown keys %+v", c.Source, u)
-		}
+	wc := &config.Worker{ConnectorsDir: "../../configs/connectors"}
+	if conns, err := wc.LoadConnectors(); err != nil || len(conns) == 0 {
+		t.Fatalf("examples: %d connectors, %v", len(conns), err)
+	}
+	got, err := unknownKeyWarnings(wc, w.PluginConfigDef)
+	if err != nil || len(got) > 0 {
+		t.Errorf("examples: %v\n%s", err, strings.Join(got, "\n"))
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/runtime/metrics"
 	"github.com/tributary-io/tributary/runtime/rest"
@@ -155,6 +156,13 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		return err
 	}
 	if check {
+		warnings, err := unknownKeyWarnings(wc, w.PluginConfigDef)
+		if err != nil {
+			return err
+		}
+		for _, line := range warnings {
+			fmt.Println(line)
+		}
 		fmt.Printf("worker config and %d connector(s) are valid\n", len(conns))
 		return nil
 	}
@@ -265,6 +273,37 @@ func waitStop(ctx context.Context, log *slog.Logger, wc *config.Worker,
 // reporting every problem of every file at once, with file and line.
 func validateFiles(wc *config.Worker, w *worker.Worker) ([]store.Connector, error) {
 	return w.LoadPipelines(worker.Pipelines{Dir: wc.ConnectorsDir, Files: wc.ConnectorFiles})
+}
+
+// unknownKeyWarnings lists, each at its file and line, the keys of the
+// connector files that neither the runtime nor their connector reads: the
+// keys a running worker warns about.
+func unknownKeyWarnings(wc *config.Worker,
+	defOf func(class string) (connectors.ConfigDef, bool),
+) ([]string, error) {
+	conns, err := wc.ReadConnectors()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range conns {
+		def, ok := defOf(c.Config[config.KeyConnectorClass])
+		if !ok {
+			continue
+		}
+		var unknown []connectors.FieldError
+		for _, u := range config.UnknownKeys(c.Config, def) {
+			msg := "unknown key, ignored"
+			if u.Closest != "" {
+				msg += " (did you mean " + u.Closest + "?)"
+			}
+			unknown = append(unknown, connectors.FieldError{Key: u.Key, Message: msg})
+		}
+		for _, fe := range c.Locate(unknown) {
+			out = append(out, "warning: "+fe.Error())
+		}
+	}
+	return out, nil
 }
 
 // workerProviders builds the config providers the worker enables.

@@ -5,10 +5,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/runtime/worker"
 )
 
 // TestWorkerRefusesUnreachableKafka stops a worker whose bootstrap.servers
@@ -54,5 +56,32 @@ func TestWorkerRefusesBadConnectorFileFirst(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "reach Kafka") {
 		t.Errorf("the worker waited for Kafka before checking its files: %v", err)
+	}
+}
+
+// TestCheckConfigWarnsUnknownKeys lists, at file and line, the keys of a
+// connector file that nothing reads, as worker --check-config prints them.
+func TestCheckConfigWarnsUnknownKeys(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.yaml")
+	if err := os.WriteFile(file, []byte("name: a\nconfig:\n  connector.class: file\n"+
+		"  topics: orders\n  file.dir: /tmp/x\n  flush.size: 10\n  flush.sise: 10\n"+
+		"  transforms: m\n  transforms.m.type: org.apache.kafka.connect.transforms.Flatten$Value\n"+
+		"  hdfs.url: hdfs://nn\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wc := config.DefaultWorker()
+	wc.ConnectorsDir = dir
+	w := worker.New(worker.Options{Plugins: sinkPlugins()})
+	got, err := unknownKeyWarnings(wc, w.PluginConfigDef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"warning: " + file + ":7: config.flush.sise: unknown key, ignored (did you mean flush.size?)",
+		"warning: " + file + ":10: config.hdfs.url: unknown key, ignored",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

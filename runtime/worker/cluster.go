@@ -124,7 +124,7 @@ func (w *Worker) load(ctx context.Context, sc store.Connector, msg string) {
 		return
 	}
 	w.log.Info(msg, "connector", sc.Name, "target_state", sc.Target, "owner", sc.Owner)
-	w.warnUnknownKeys(sc.Name, sc.Config, plugin)
+	w.warnUnknownKeys(sc.Name, sc.Config)
 	w.apply(ctx, c)
 }
 

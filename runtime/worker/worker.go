@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -183,18 +184,27 @@ func (w *Worker) validate(name string, cfg map[string]string) (Common, connector
 	return common, w.opts.Plugins[common.Class], nil
 }
 
-// warnUnknownKeys logs one warning for each key of cfg that neither the
-// runtime nor plugin declares, when plugin declares its keys. Such keys are
-// kept, as Kafka Connect keeps them, but a misspelt one falls back to a
-// default without a word otherwise.
-func (w *Worker) warnUnknownKeys(name string, cfg map[string]string,
-	plugin connectors.SinkConnector,
-) {
+// PluginConfigDef returns the keys the connector class declares, and
+// false when the class is unknown or declares none.
+func (w *Worker) PluginConfigDef(class string) (connectors.ConfigDef, bool) {
+	plugin := w.opts.Plugins[config.CanonicalClass(strings.TrimSpace(class))]
 	def, ok := plugin.(connectors.ConfigDefiner)
+	if !ok {
+		return connectors.ConfigDef{}, false
+	}
+	return def.ConfigDef(), true
+}
+
+// warnUnknownKeys logs one warning for each key of cfg that neither the
+// runtime nor its connector declares, when the connector declares its
+// keys. Such keys are kept, as Kafka Connect keeps them, but a misspelt one
+// falls back to a default without a word otherwise.
+func (w *Worker) warnUnknownKeys(name string, cfg map[string]string) {
+	def, ok := w.PluginConfigDef(cfg[KeyConnectorClass])
 	if !ok {
 		return
 	}
-	for _, u := range config.UnknownKeys(cfg, def.ConfigDef()) {
+	for _, u := range config.UnknownKeys(cfg, def) {
 		args := []any{"connector", name, "key", u.Key}
 		if u.Closest != "" {
 			args = append(args, "hint", "did you mean "+u.Closest+"?")
@@ -252,7 +262,7 @@ func (w *Worker) create(ctx context.Context, sc store.Connector) error {
 	w.connectors[sc.Name] = c
 	w.log.Info("connector created", "connector", sc.Name, "class", common.Class,
 		"target_state", sc.Target, "owner", sc.Owner)
-	w.warnUnknownKeys(sc.Name, sc.Config, plugin)
+	w.warnUnknownKeys(sc.Name, sc.Config)
 	w.apply(ctx, c)
 	return nil
 }
@@ -307,7 +317,7 @@ func (w *Worker) PutConfig(ctx context.Context, name string, cfg map[string]stri
 	w.stopTasks(ctx, c)
 	c.config, c.common, c.plugin, c.owner, c.failure = maps.Clone(cfg), common, plugin, by, ""
 	w.log.Info("connector reconfigured", "connector", name, "owner", by)
-	w.warnUnknownKeys(name, cfg, plugin)
+	w.warnUnknownKeys(name, cfg)
 	w.apply(ctx, c)
 	return false, nil
 }
