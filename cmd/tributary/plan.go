@@ -30,9 +30,11 @@ The worker config comes from --config, TRIBUTARY_* environment variables and
 flags, as for tributary worker, and names the store the same way: the topic
 config.storage.topic of a distributed worker, read without changing it, or
 else the file config.storage.file.filename. The files are those of DIR, or
-else connectors.dir and connectors.files. Connectors created through the
-REST API are never deleted by a directory; a distributed worker keeps no
-files, so its plan shows what tributary connectors apply would change.`,
+else connectors.dir and connectors.files, checked as the worker checks
+them: a file the worker would refuse fails the plan, with its file and
+line. Connectors created through the REST API are never deleted by a
+directory; a distributed worker keeps no files, so its plan shows what
+tributary connectors apply would change.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := config.BindFlags(v, cmd.Flags()); err != nil {
@@ -69,7 +71,15 @@ func plan(ctx context.Context, wc *config.Worker, p worker.Pipelines) ([]store.C
 	if p.Dir == "" && len(p.Files) == 0 {
 		return nil, errors.New("plan: no connector files; give DIR or set connectors.dir")
 	}
-	desired, err := p.Load()
+	// The files are checked as the worker checks them, its plugins and
+	// config providers included, so that a plan never shows a change the
+	// worker would refuse.
+	providers, err := workerProviders(wc)
+	if err != nil {
+		return nil, err
+	}
+	w := worker.New(worker.Options{Plugins: sinkPlugins(), Providers: providers})
+	desired, err := w.LoadPipelines(p)
 	if err != nil {
 		return nil, err
 	}

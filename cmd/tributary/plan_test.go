@@ -28,7 +28,8 @@ func writePlanFiles(t *testing.T, dir string) (string, map[string]string) {
 	}
 	for _, name := range []string{"a", "b"} {
 		writeFile(t, filepath.Join(pipes, name+".yaml"), "name: "+name+
-			"\nconfig:\n  connector.class: file\n  topics: orders\n  file.dir: /tmp/x\n")
+			"\nconfig:\n  connector.class: file\n  topics: orders\n  file.dir: /tmp/x\n"+
+			"  flush.size: 10\n")
 	}
 	a, err := config.LoadConnector(filepath.Join(pipes, "a.yaml"))
 	if err != nil {
@@ -47,6 +48,17 @@ func writeFile(t *testing.T, path, content string) {
 // runPlan runs tributary plan with args and returns what it printed.
 func runPlan(t *testing.T, args ...string) string {
 	t.Helper()
+	out, err := planOutput(t, args...)
+	if err != nil {
+		t.Fatalf("plan %v: %v\n%s", args, err, out)
+	}
+	return out
+}
+
+// planOutput runs tributary plan with args, in an environment that sets
+// no worker key, and returns what it printed and its error.
+func planOutput(t *testing.T, args ...string) (string, error) {
+	t.Helper()
 	for _, key := range []string{"config", "config.storage.file.filename",
 		"config.storage.topic", "connectors.dir", "bootstrap.servers"} {
 		t.Setenv(config.EnvName(key), "")
@@ -57,10 +69,8 @@ func runPlan(t *testing.T, args ...string) string {
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
 	cmd.SetArgs(append([]string{"plan"}, args...))
-	if err := cmd.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("plan %v: %v\n%s", args, err, out.String())
-	}
-	return out.String()
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
 }
 
 // TestPlanUsesTheWorkersFileStore plans against the store file the worker
@@ -85,6 +95,30 @@ func TestPlanUsesTheWorkersFileStore(t *testing.T) {
 	for _, args := range [][]string{{"--config", wf}, {"--config", wf, pipes}} {
 		if got := runPlan(t, args...); got != want {
 			t.Errorf("plan %v:\n%s\nwant:\n%s", args, got, want)
+		}
+	}
+}
+
+// TestPlanChecksLikeTheWorker refuses files the worker would refuse, naming
+// the file and line, whether the YAML or the connector's own keys are wrong.
+func TestPlanChecksLikeTheWorker(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"syntax": "name: a\nconfig:\n  connector.class: file\n  topics: 'orders\n",
+		"keys": "name: b\nconfig:\n  connector.class: file\n  topics: orders\n" +
+			"  file.dir: /tmp/x\n  flush.size: 0\n",
+	} {
+		must(t, os.Mkdir(filepath.Join(dir, name), 0o700))
+		writeFile(t, filepath.Join(dir, name, "c.yaml"), body)
+	}
+	for name, want := range map[string]string{
+		"syntax": "syntax/c.yaml:4: scanning a quoted scalar that starts here (column 11)",
+		"keys":   "keys/c.yaml:6: config.flush.size: ",
+	} {
+		_, err := planOutput(t, "--config-storage-file-filename",
+			filepath.Join(dir, "state.json"), filepath.Join(dir, name))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("plan %s: error %v, want one naming %q", name, err, want)
 		}
 	}
 }
