@@ -26,9 +26,17 @@ func (w *Worker) TaskCount(name string, cfg map[string]string) int {
 // Sync brings the worker to its store and to Owns, for distributed mode,
 // where other workers change the shared store: it creates the connectors
 // it does not hold, recreates those whose stored config or owner changed,
-// applies a changed target state as Pause, Resume and Stop do, removes those the store no longer holds, and starts and
-// stops tasks as Owns now answers. It writes nothing to the store.
+// applies a changed target state as Pause, Resume and Stop do, removes
+// those the store no longer holds, and starts and stops tasks as Owns now
+// answers. It writes nothing to the store.
 func (w *Worker) Sync(ctx context.Context) error {
+	// The store is read without mu, which tasks stopping may hold for
+	// long. Two Syncs, as a distributed worker runs from the store's
+	// progress and from a rebalance, must then not overlap: one that read
+	// the store first could apply its older view after the other, and undo
+	// a change that no later progress would bring back.
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
 	stored, err := w.opts.Store.Connectors(ctx)
 	if err != nil {
 		return fmt.Errorf("sync connectors: %w", err)

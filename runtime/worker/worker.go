@@ -117,8 +117,9 @@ func (o *Options) defaults() {
 // every change to its ConfigStore before acting on it, and runs the tasks.
 // Its methods are safe for concurrent use.
 //
-// Lock order: Worker.mu, then a task's locks. Lifecycle changes hold mu
-// while tasks stop, so changes to connectors apply one at a time.
+// Lock order: Worker.syncMu, then Worker.mu, then a task's locks. Lifecycle
+// changes hold mu while tasks stop, so changes to connectors apply one at a
+// time.
 type Worker struct {
 	opts Options
 	log  *slog.Logger
@@ -126,6 +127,9 @@ type Worker struct {
 	mu         sync.Mutex
 	connectors map[string]*connector
 	closed     bool
+
+	// syncMu serialises Sync, read of the store and apply together.
+	syncMu sync.Mutex
 
 	// bg tracks the restarts that run after their request was answered.
 	bg sync.WaitGroup
