@@ -79,6 +79,7 @@ type leadership struct {
 
 	mu      sync.Mutex
 	leading bool
+	term    int    // counts the times this instance was elected
 	synced  bool   // has read the whole topic since it started leading
 	leader  string // URL of the leader last found; "" when unknown
 
@@ -120,6 +121,7 @@ func (l *leadership) assigned(_ context.Context, _ *kgo.Client, parts map[string
 	l.leader = ""
 	if len(parts[l.topic]) > 0 && !l.leading {
 		l.leading, l.synced = true, false
+		l.term++
 		l.log.Info("schema registry leader elected", "url", l.self, "why", "assigned")
 	}
 }
@@ -146,23 +148,31 @@ func (l *leadership) isLeader() bool {
 func (l *leadership) catchUp(ctx context.Context, st *store) error {
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
-	l.mu.Lock()
-	done := l.synced
-	l.mu.Unlock()
-	if done {
-		return nil
+	for {
+		l.mu.Lock()
+		done, term := l.synced, l.term
+		l.mu.Unlock()
+		if done {
+			return nil
+		}
+		off, err := st.write(ctx, noopKey, nil)
+		if err == nil {
+			err = st.waitApplied(ctx, off)
+		}
+		if err != nil {
+			return err
+		}
+		// Leadership may have moved away and back meanwhile, and the
+		// records of the leader in between follow our own: the read counts
+		// only for the term it started in.
+		l.mu.Lock()
+		again := l.leading && l.term != term
+		l.synced = l.leading && l.term == term
+		l.mu.Unlock()
+		if !again {
+			return nil
+		}
 	}
-	off, err := st.write(ctx, noopKey, nil)
-	if err == nil {
-		err = st.waitApplied(ctx, off)
-	}
-	if err != nil {
-		return err
-	}
-	l.mu.Lock()
-	l.synced = l.leading
-	l.mu.Unlock()
-	return nil
 }
 
 // await waits until this instance leads, or another one is known to, and
