@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -97,13 +98,26 @@ func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, rf int) er
 	default:
 		return fmt.Errorf("create topic %s: %w", topic, resp.Err)
 	}
-	details, err := adm.ListTopics(ctx, topic)
-	if err != nil {
-		return fmt.Errorf("describe topic %s: %w", topic, err)
-	}
-	d, ok := details[topic]
-	if !ok || d.Err != nil {
-		return fmt.Errorf("describe topic %s: %v", topic, d.Err)
+	// Another instance may have created it a moment ago: the metadata may
+	// not show it yet.
+	var d kadm.TopicDetail
+	for {
+		details, err := adm.ListTopics(ctx, topic)
+		if err == nil {
+			d = details[topic]
+			err = d.Err
+		}
+		if err == nil {
+			break
+		}
+		if !kerr.IsRetriable(err) {
+			return fmt.Errorf("describe topic %s: %w", topic, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("describe topic %s: %w", topic, errors.Join(ctx.Err(), err))
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	if n := len(d.Partitions); n != 1 {
 		return fmt.Errorf("topic %s has %d partitions, a schema store needs exactly 1", topic, n)
