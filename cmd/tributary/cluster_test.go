@@ -24,7 +24,7 @@ func newTestDistributed(t *testing.T, brokers []string, st store.ConfigStore, id
 	units ...cluster.Unit,
 ) *distributed {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	log := slog.New(slog.DiscardHandler)
 	statuses, err := store.OpenKafkaStatus(ctx, store.Topic{Name: "statuses", Partitions: 3,
@@ -60,7 +60,7 @@ func TestDistributedStatusCoversCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer kc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	st := store.NewMemory()
 	name := "orders-sink"

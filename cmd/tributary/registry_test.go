@@ -34,7 +34,7 @@ func TestWorkerBuiltInRegistryTLSAndAuth(t *testing.T) {
 	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
 	must(t, err)
 	defer kc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
 	certFile, keyFile, pool := selfSigned(t, t.TempDir())

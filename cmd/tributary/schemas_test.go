@@ -23,7 +23,7 @@ func TestSchemasCommand(t *testing.T) {
 	kafka, err := kfake.NewCluster(kfake.NumBrokers(1))
 	must(t, err)
 	defer kafka.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	srv, err := registry.NewServer(ctx, registry.ServerConfig{Brokers: kafka.ListenAddrs(),
 		Auth: registry.Auth{BasicUser: "eng", BasicPassword: "pw"}})

@@ -83,7 +83,7 @@ func consume(t *testing.T, brokers []string, topic string, n int) []*kgo.Record 
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var recs []*kgo.Record
 	for len(recs) < n {

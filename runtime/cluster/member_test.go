@@ -145,7 +145,7 @@ func (tc *testCluster) stop(name string, clean bool) {
 // members' task counts differ by at most one.
 func (tc *testCluster) waitBalanced() map[string][]Unit {
 	tc.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		got, why := tc.balanced()
 		if why == "" {

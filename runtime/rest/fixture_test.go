@@ -172,10 +172,10 @@ func (f *fixture) expectError(status int, method, path string, body any, want st
 }
 
 // waitState polls the connector's status until the connector and every
-// task reach state, or fails after ten seconds.
+// task reach state, or fails after a minute.
 func (f *fixture) waitState(name, state string, tasks int) connectorState {
 	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	var st connectorState
 	for {
 		f.expect(http.StatusOK, "GET", "/connectors/"+name+"/status", nil, &st)
@@ -204,10 +204,10 @@ func sinkConfig(extra ...string) map[string]any {
 	return cfg
 }
 
-// waitFor polls cond until it holds, or fails after ten seconds.
+// waitFor polls cond until it holds, or fails after a minute.
 func (f *fixture) waitFor(cond func() bool, what string) {
 	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			f.t.Fatalf("timed out waiting for %s", what)

@@ -22,7 +22,7 @@ func fakeCluster(t *testing.T) ([]string, context.Context) {
 		t.Fatal(err)
 	}
 	t.Cleanup(kc.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return kc.ListenAddrs(), ctx
 }
@@ -33,7 +33,7 @@ func openStore[S interface{ Close() }](t *testing.T, brokers []string,
 	open func(context.Context, *slog.Logger, ...kgo.Opt) (S, error),
 ) S {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := open(ctx, slog.New(slog.DiscardHandler), kgo.SeedBrokers(brokers...))
 	if err != nil {
@@ -123,7 +123,7 @@ func TestEnsureTopicRefusesOtherPartitionCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err = EnsureTopic(ctx, kadm.NewClient(cl), Topic{Name: "configs", Partitions: 1,
 		ReplicationFactor: 1})

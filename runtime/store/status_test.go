@@ -83,8 +83,11 @@ func TestKafkaStatusKeepsNewerGeneration(t *testing.T) {
 
 	// A stale record that reaches the topic anyway, from a worker that had
 	// not read the newer one, is skipped by every reader.
-	w1.f.cl.ProduceSync(ctx, &kgo.Record{Topic: "connect-status", Key: []byte(task.String()),
-		Value: []byte(`{"state":"UNASSIGNED","worker_id":"w1","generation":4}`)})
+	stray := &kgo.Record{Topic: "connect-status", Key: []byte(task.String()),
+		Value: []byte(`{"state":"UNASSIGNED","worker_id":"w1","generation":4}`)}
+	if err := w1.f.cl.ProduceSync(ctx, stray).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
 	w3 := openStatus(t, brokers)
 	for i, s := range []*KafkaStatus{w1, w2, w3} {
 		if err := s.ReadToEnd(ctx); err != nil {

@@ -66,13 +66,21 @@ func TestExceptionClass(t *testing.T) {
 
 // dlqTask is a delivering task of connector "orders-sink" with
 // errors.tolerance=all and a dead letter queue on kc, whose clients get
-// opts too.
+// opts too. A dead letter not delivered within a minute fails the task: the
+// limit only bounds a test that fails, however loaded the machine.
 func dlqTask(t *testing.T, kc *kfake.Cluster, sink connectors.SinkTask, topic string,
 	opts ...kgo.Opt,
 ) *task {
 	t.Helper()
-	w := New(Options{Brokers: kc.ListenAddrs(), DeadLetterTimeout: 2 * time.Second,
-		KafkaOpts: opts})
+	return dlqTaskWithin(t, kc, sink, topic, time.Minute, opts...)
+}
+
+// dlqTaskWithin is dlqTask with a dead letter delivery timeout of its own.
+func dlqTaskWithin(t *testing.T, kc *kfake.Cluster, sink connectors.SinkTask, topic string,
+	timeout time.Duration, opts ...kgo.Opt,
+) *task {
+	t.Helper()
+	w := New(Options{Brokers: kc.ListenAddrs(), DeadLetterTimeout: timeout, KafkaOpts: opts})
 	eh := config.DefaultErrorHandling()
 	eh.Tolerance = config.ToleranceAll
 	eh.DeadLetterTopic = topic
@@ -96,7 +104,7 @@ func readTopic(t *testing.T, kc *kfake.Cluster, topic string, n int) []*kgo.Reco
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out []*kgo.Record
 	for len(out) < n {
@@ -225,7 +233,7 @@ func TestDeadLetterHoldsOffsets(t *testing.T) {
 // held.
 func TestDeadLetterQueueUnreachable(t *testing.T) {
 	kc := newCluster(t)
-	tk := dlqTask(t, kc, &recordingSink{}, "denied-dlq")
+	tk := dlqTaskWithin(t, kc, &recordingSink{}, "denied-dlq", 2*time.Second)
 	kc.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
 		kc.KeepControl()
 		req := kreq.(*kmsg.ProduceRequest)
@@ -437,7 +445,7 @@ func TestDeadLetterProducerIdempotent(t *testing.T) {
 // record's offset stays held.
 func TestDeadLetterQueueBlackholed(t *testing.T) {
 	kc := newCluster(t)
-	tk := dlqTask(t, kc, &recordingSink{}, "blackholed-dlq",
+	tk := dlqTaskWithin(t, kc, &recordingSink{}, "blackholed-dlq", 2*time.Second,
 		kgo.RequestTimeoutOverhead(500*time.Millisecond))
 	wake := make(chan struct{})
 	defer close(wake)

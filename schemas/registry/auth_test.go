@@ -16,7 +16,7 @@ func TestServerAuthTLS(t *testing.T) {
 	// httptest's certificate, and a client that trusts it.
 	certs := httptest.NewTLSServer(http.NotFoundHandler())
 	defer certs.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := Start(ctx, ServerConfig{Brokers: newCluster(t), Addr: "127.0.0.1:0",
 		Auth:      Auth{BasicUser: "ann", BasicPassword: "s3cret", BearerToken: "tok"},
@@ -67,7 +67,7 @@ func TestServerAuthTLS(t *testing.T) {
 // TestServerAuthWrites checks that a write needs credentials too, and
 // that the 401 body is the registry's error JSON.
 func TestServerAuthWrites(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := NewServer(ctx, ServerConfig{Brokers: newCluster(t), Auth: Auth{BearerToken: "tok"}})
 	if err != nil {

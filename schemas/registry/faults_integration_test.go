@@ -57,7 +57,7 @@ func (c *cable) snip() {
 // cable.
 func startCabled(t *testing.T, brokers []string, topic string) (*Server, *cable) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := &cable{}
 	s, err := Start(ctx, ServerConfig{Brokers: brokers, Topic: topic, Addr: "127.0.0.1:0",

@@ -78,7 +78,7 @@ func deleteTopic(t *testing.T, brokers []string, topic string) {
 		return
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := kadm.NewClient(cl).DeleteTopic(ctx, topic); err != nil {
 		t.Logf("delete topic %s: %v", topic, err)

@@ -19,7 +19,7 @@ func TestTwoInstancesOneLeader(t *testing.T) {
 // startInstance starts a registry listening on a free port.
 func startInstance(t *testing.T, brokers []string, topic string) *Server {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := Start(ctx, ServerConfig{Brokers: brokers, Topic: topic, Addr: "127.0.0.1:0",
 		SessionTimeout: 6 * time.Second})

@@ -51,7 +51,7 @@ func newKfake(t *testing.T) *kfake.Cluster {
 // test ends.
 func startServer(t *testing.T, brokers []string, topic string) (*Server, *httptest.Server) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := NewServer(ctx, ServerConfig{Brokers: brokers, Topic: topic})
 	if err != nil {
@@ -385,10 +385,10 @@ func TestServerReadsForeignRecords(t *testing.T) {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
+			t.Fatal("condition not met within a minute")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -418,7 +418,7 @@ func readTopic(t *testing.T, brokers []string, topic string, n int) []*kgo.Recor
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var got []*kgo.Record
 	for len(got) < n && ctx.Err() == nil {
@@ -502,7 +502,7 @@ func TestFranzGoClient(t *testing.T) {
 }
 
 func TestStart(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := Start(ctx, ServerConfig{Brokers: newCluster(t), Addr: "127.0.0.1:0"})
 	if err != nil {
