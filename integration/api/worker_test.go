@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,14 +40,11 @@ type workerProc struct {
 func startWorker(t *testing.T, e services.Env, registryURL string, env ...string) *workerProc {
 	t.Helper()
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	// Port 0: the worker binds a port no one else holds, every time it
+	// starts, and start reads it from the log. A port picked here and
+	// freed again could be taken before the worker binds it.
 	cfg := fmt.Sprintf(`bootstrap.servers: %s
-listeners: http://%s
+listeners: http://127.0.0.1:0
 schema.registry.url: %s
 registry.listener: ""
 offset.flush.interval.ms: 500
@@ -55,9 +52,9 @@ consumer.session.timeout.ms: 6000
 config.storage.file.filename: state/connectors.json
 spool.dir: spool
 log.level: info
-`, strings.Join(e.KafkaBrokers, ","), addr, registryURL)
+`, strings.Join(e.KafkaBrokers, ","), registryURL)
 	must(t, os.WriteFile(filepath.Join(dir, "worker.yaml"), []byte(cfg), 0o600))
-	p := &workerProc{t: t, dir: dir, url: "http://" + addr, env: env}
+	p := &workerProc{t: t, dir: dir, env: env}
 	p.start()
 	t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
@@ -82,8 +79,17 @@ func (p *workerProc) start() {
 		filepath.Join(p.dir, "worker.yaml"))
 	p.cmd.Env = append(os.Environ(), p.env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	logged := len(p.logText())
 	must(p.t, p.cmd.Start())
-	waitFor(p.t, 30*time.Second, "worker healthy", func() bool {
+	waitFor(p.t, 2*time.Minute, "worker listening", func() bool {
+		m := restAddr.FindStringSubmatch(p.logText()[logged:])
+		if m == nil {
+			return false
+		}
+		p.url = "http://" + m[1]
+		return true
+	})
+	waitFor(p.t, 2*time.Minute, "worker healthy", func() bool {
 		resp, err := http.Get(p.url + "/health")
 		if err != nil {
 			return false
@@ -92,6 +98,10 @@ func (p *workerProc) start() {
 		return resp.StatusCode == http.StatusOK
 	})
 }
+
+// restAddr finds the address the worker's REST API listens on in the line
+// it logs once started.
+var restAddr = regexp.MustCompile(`msg="worker started".* rest=(\S+)`)
 
 // stop sends SIGTERM and waits for a clean exit.
 func (p *workerProc) stop() {

@@ -37,7 +37,7 @@ func TestWorkerMetricsOnMinIO(t *testing.T) {
 		"errors.deadletterqueue.topic.replication.factor": "1",
 	}))
 	waitCommitted(t, "connect-crash", topic, 3*time.Minute)
-	got := metricstest.Scrape(t, "http://"+p.metrics+"/metrics")
+	got := metricstest.Scrape(t, "http://"+p.metricsAddr()+"/metrics")
 	p.stop()
 
 	produced := float64(res.Produced)

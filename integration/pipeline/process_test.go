@@ -4,10 +4,10 @@ package pipeline
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -26,8 +26,24 @@ type workerProc struct {
 	cmd   *exec.Cmd
 	log   *os.File
 	spool string
-	// metrics is the address of the worker's /metrics.
-	metrics string
+}
+
+// metricsLine is the line a worker logs once its /metrics listens.
+var metricsLine = regexp.MustCompile(`msg="metrics serving" addr=(\S+)`)
+
+// metricsAddr returns the address the worker's /metrics listens on, once
+// its log shows it.
+func (p *workerProc) metricsAddr() string {
+	p.t.Helper()
+	var addr string
+	eventually(p.t, time.Minute, p.name+" serving metrics", func() bool {
+		b, _ := os.ReadFile(p.log.Name())
+		if m := metricsLine.FindAllSubmatch(b, -1); len(m) > 0 {
+			addr = string(m[len(m)-1][1])
+		}
+		return addr != ""
+	})
+	return addr
 }
 
 // startWorkerProc writes a worker config and a connector file under a fresh
@@ -42,21 +58,23 @@ func startWorkerProcCommitting(t *testing.T, name, registryURL string, connector
 	every time.Duration) *workerProc {
 	t.Helper()
 	dir := t.TempDir()
-	spool, metrics := filepath.Join(dir, "spool"), freeAddr(t)
+	spool := filepath.Join(dir, "spool")
 	// Each worker gets its own REST port and connector store, so that two
 	// workers of one test, or workers of consecutive tests, never meet.
+	// The tests do not call the REST API: port 0 lets the worker bind a
+	// port no one holds, at each restart too.
 	workerYAML := fmt.Sprintf(`bootstrap.servers: %s
 schema.registry.url: %s
 registry.listener: ""
-listeners: http://%s
-metrics.listener: %s
+listeners: http://127.0.0.1:0
+metrics.listener: 127.0.0.1:0
 config.storage.file.filename: %s
 offset.flush.interval.ms: %d
 consumer.session.timeout.ms: 6000
 task.shutdown.graceful.timeout.ms: 10000
 spool.dir: %s
 log.level: info
-`, strings.Join(env.KafkaBrokers, ","), registryURL, freeAddr(t), metrics,
+`, strings.Join(env.KafkaBrokers, ","), registryURL,
 		filepath.Join(dir, "connectors.json"), every.Milliseconds(), spool)
 	var conn strings.Builder
 	conn.WriteString("name: crash\nconfig:\n")
@@ -70,7 +88,7 @@ log.level: info
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "worker.yaml"), []byte(workerYAML), 0o600))
 	must(t, os.WriteFile(filepath.Join(dir, "connector.yaml"), []byte(conn.String()), 0o600))
-	p := &workerProc{t: t, name: name, dir: dir, spool: spool, metrics: metrics,
+	p := &workerProc{t: t, name: name, dir: dir, spool: spool,
 		args: []string{"worker", "--config", filepath.Join(dir, "worker.yaml"),
 			filepath.Join(dir, "connector.yaml")}}
 	p.start()
@@ -135,15 +153,6 @@ func (p *workerProc) logText() string {
 func (p *workerProc) hasOpenFile() bool {
 	matches, _ := filepath.Glob(filepath.Join(p.spool, "*", "file-*"))
 	return len(matches) > 0
-}
-
-// freeAddr returns a loopback address no one listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func must(t *testing.T, err error) {
