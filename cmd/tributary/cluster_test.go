@@ -59,7 +59,7 @@ func TestDistributedStatusCoversCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kc.Close()
+	t.Cleanup(kc.Close) // after the workers' cleanups: their tasks leave the group
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	st := store.NewMemory()

@@ -56,7 +56,7 @@ func TestSyncFollowsStoreAndAssignment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kc.Close()
+	t.Cleanup(kc.Close) // after the workers' cleanups: their tasks leave the group
 	st := store.NewMemory()
 	a := &assignment{owner: map[int]string{0: "w1", 1: "w2"}}
 	workers := map[string]*worker.Worker{}

@@ -62,7 +62,7 @@ func TestPipelinesAndRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kc.Close()
+	t.Cleanup(kc.Close) // after the workers' cleanups: their tasks leave the group
 	dir := t.TempDir()
 	pipes := filepath.Join(dir, "pipelines")
 	if err := os.Mkdir(pipes, 0o700); err != nil {
