@@ -22,10 +22,13 @@ func TestKafkaConnectClient(t *testing.T) {
 	e := services.Require(t)
 	topic, bucket := services.NewTopic(t, e, 2), services.NewBucket(t, e)
 	w := startWorker(t, e, registrytest.Start(t, e))
+	// The connector's name names its consumer group: one of its own keeps
+	// the offsets of other runs on the shared Kafka out of this one.
+	name := "py-sink-" + topic
 
 	cfg, err := json.Marshal(s3Config(e, topic, bucket, e.S3SecretKey))
 	must(t, err)
-	cmd := exec.Command(e.Python, "client.py", w.url, "py-sink", string(cfg))
+	cmd := exec.Command(e.Python, "client.py", w.url, name, string(cfg))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -53,11 +56,11 @@ func TestKafkaConnectClient(t *testing.T) {
 	if seen.Cluster["kafka_cluster_id"] == "" || seen.Cluster["version"] == "" {
 		t.Errorf("cluster info: %v", seen.Cluster)
 	}
-	if seen.Created.Name != "py-sink" || seen.Created.Type != "sink" ||
+	if seen.Created.Name != name || seen.Created.Type != "sink" ||
 		seen.Created.Config["aws.secret.access.key"] != "[hidden]" {
 		t.Errorf("created: %+v", seen.Created)
 	}
-	if !slices.Equal(seen.Listed, []string{"py-sink"}) || seen.Expanded["py-sink"]["status"] == nil {
+	if !slices.Equal(seen.Listed, []string{name}) || seen.Expanded[name]["status"] == nil {
 		t.Errorf("listed %v, expanded %v", seen.Listed, seen.Expanded)
 	}
 	if seen.Config["topics"] != topic || seen.Config["tasks.max"] != "2" {
@@ -91,58 +94,64 @@ func TestConnectorSurvivesRestart(t *testing.T) {
 	reg := registrytest.Start(t, e)
 	loadBookings(t, e, topic, reg, 40)
 	w := startWorker(t, e, reg)
+	name := "kept-" + topic // its own consumer group, as in TestKafkaConnectClient
+	conn := "/connectors/" + name
 
 	status, body := w.call("POST", "/connectors", map[string]any{
-		"name": "kept", "config": s3Config(e, topic, bucket, e.S3SecretKey)})
+		"name": name, "config": s3Config(e, topic, bucket, e.S3SecretKey)})
 	if status != http.StatusCreated {
 		t.Fatalf("create: %d %s", status, body)
 	}
-	waitFor(t, 60*time.Second, "40 records committed", func() bool { return w.committed("kept") == 40 })
-	if status, body := w.call("PUT", "/connectors/kept/pause", nil); status != http.StatusAccepted {
+	waitFor(t, 2*time.Minute, "40 records committed", func() bool {
+		return w.committed(name) == 40
+	})
+	if status, body := w.call("PUT", conn+"/pause", nil); status != http.StatusAccepted {
 		t.Fatalf("pause: %d %s", status, body)
 	}
-	w.waitState("kept", "PAUSED", 2)
+	w.waitState(name, "PAUSED", 2)
 	w.stop()
 
 	w.start()
 	var names []string
 	w.get("/connectors", &names)
-	if !slices.Equal(names, []string{"kept"}) {
-		t.Fatalf("after restart the worker has %v, want [kept]", names)
+	if !slices.Equal(names, []string{name}) {
+		t.Fatalf("after restart the worker has %v, want [%s]", names, name)
 	}
 	var cfg map[string]string
-	w.get("/connectors/kept/config", &cfg)
+	w.get(conn+"/config", &cfg)
 	if cfg["topics"] != topic || cfg["s3.bucket.name"] != bucket {
 		t.Errorf("config after restart: %v", cfg)
 	}
-	w.waitState("kept", "PAUSED", 2)
-	if got := w.committed("kept"); got != 40 {
+	w.waitState(name, "PAUSED", 2)
+	if got := w.committed(name); got != 40 {
 		t.Errorf("offsets after restart sum to %d, want 40", got)
 	}
 
 	loadBookings(t, e, topic, reg, 20)
-	if status, body := w.call("PUT", "/connectors/kept/resume", nil); status != http.StatusAccepted {
+	if status, body := w.call("PUT", conn+"/resume", nil); status != http.StatusAccepted {
 		t.Fatalf("resume: %d %s", status, body)
 	}
-	w.waitState("kept", "RUNNING", 2)
-	waitFor(t, 60*time.Second, "60 records committed", func() bool { return w.committed("kept") == 60 })
+	w.waitState(name, "RUNNING", 2)
+	waitFor(t, 2*time.Minute, "60 records committed", func() bool {
+		return w.committed(name) == 60
+	})
 
 	// The bucket decides where the S3 sink resumes, so a reset that could
 	// not replay anything is refused, and so is one while it runs.
-	if status, body := w.call("DELETE", "/connectors/kept/offsets", nil); status != http.StatusBadRequest ||
+	if status, body := w.call("DELETE", conn+"/offsets", nil); status != http.StatusBadRequest ||
 		!strings.Contains(string(body), "STOPPED state") {
 		t.Errorf("reset while running: %d %s", status, body)
 	}
-	if status, body := w.call("PUT", "/connectors/kept/stop", nil); status != http.StatusNoContent {
+	if status, body := w.call("PUT", conn+"/stop", nil); status != http.StatusNoContent {
 		t.Fatalf("stop: %d %s", status, body)
 	}
-	w.waitState("kept", "STOPPED", 0)
-	status, body = w.call("DELETE", "/connectors/kept/offsets", nil)
+	w.waitState(name, "STOPPED", 0)
+	status, body = w.call("DELETE", conn+"/offsets", nil)
 	if status != http.StatusBadRequest || !strings.Contains(string(body),
 		"after a reset the sink would resume after them and write nothing again") {
 		t.Errorf("reset of a storage sink: %d %s", status, body)
 	}
-	if got := w.committed("kept"); got != 60 {
+	if got := w.committed(name); got != 60 {
 		t.Errorf("a refused reset changed the offsets: sum %d, want 60", got)
 	}
 }
@@ -157,6 +166,8 @@ func TestSecretNeverShown(t *testing.T) {
 	loadBookings(t, e, topic, reg, 10)
 	const secret = "s3cr3t-" + "value-never-shown"
 	w := startWorker(t, e, reg, "API_TEST_S3_SECRET="+e.S3SecretKey, "API_TEST_OTHER="+secret)
+	name := "secretive-" + topic // its own consumer group, as in TestKafkaConnectClient
+	conn := "/connectors/" + name
 
 	// The connector really authenticates with the resolved secret: it
 	// writes and commits.
@@ -168,14 +179,15 @@ func TestSecretNeverShown(t *testing.T) {
 		return status, body
 	}
 	if status, body := record(w.call("POST", "/connectors", map[string]any{
-		"name": "secretive", "config": cfg})); status != http.StatusCreated {
+		"name": name, "config": cfg})); status != http.StatusCreated {
 		t.Fatalf("create: %d %s", status, body)
 	}
-	waitFor(t, 60*time.Second, "10 records committed", func() bool { return w.committed("secretive") == 10 })
+	waitFor(t, 2*time.Minute, "10 records committed", func() bool {
+		return w.committed(name) == 10
+	})
 
-	for _, path := range []string{"/connectors/secretive", "/connectors/secretive/config",
-		"/connectors/secretive/tasks", "/connectors/secretive/status",
-		"/connectors?expand=status&expand=info", "/connectors/secretive/offsets"} {
+	for _, path := range []string{conn, conn + "/config", conn + "/tasks", conn + "/status",
+		"/connectors?expand=status&expand=info", conn + "/offsets"} {
 		status, body := record(w.call("GET", path, nil))
 		if status != http.StatusOK {
 			t.Errorf("GET %s: %d %s", path, status, body)
@@ -185,7 +197,7 @@ func TestSecretNeverShown(t *testing.T) {
 	// error names the key but hides the value.
 	bad := s3Config(e, topic, bucket, "${env:API_TEST_S3_SECRET}")
 	bad["flush.size"] = "${env:API_TEST_OTHER}"
-	status, body := record(w.call("PUT", "/connectors/secretive/config", bad))
+	status, body := record(w.call("PUT", conn+"/config", bad))
 	if status != http.StatusBadRequest || !strings.Contains(string(body), "flush.size") ||
 		!strings.Contains(string(body), "[hidden]") {
 		t.Errorf("bad config: %d %s", status, body)
