@@ -92,7 +92,7 @@ func TestCrashRecovery(t *testing.T) {
 			if produced != 119390 {
 				t.Fatalf("produced %d bookings, want 119390", produced)
 			}
-			waitCommitted(t, "connect-crash", topic, 10*time.Minute)
+			waitCommitted(t, w.group, topic, 10*time.Minute)
 			w.stop()
 			verifyBucket(t, topic, bucket)
 			// The kills after a committed segment must have sent at least
@@ -132,7 +132,7 @@ func TestZombieWorker(t *testing.T) {
 
 	b := startWorkerProc(t, "successor", regURL, cfg)
 	loadBookingsFrom(t, ctx, topic, regURL, 50000)
-	waitCommitted(t, "connect-crash", topic, 10*time.Minute)
+	waitCommitted(t, b.group, topic, 10*time.Minute)
 	before := snapshot(t, bucket)
 	t.Logf("successor done: %d objects", len(before))
 

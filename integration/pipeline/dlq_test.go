@@ -63,26 +63,27 @@ func TestDeadLetterQueue(t *testing.T) {
 		cfg[k] = v
 	}
 	w := newWorker(t, reg.url)
-	must(t, w.Start(ctx, "dlq", cfg))
-	waitCommitted(t, "connect-dlq", topic, 2*time.Minute)
+	name := connectorName("dlq", topic)
+	must(t, w.Start(ctx, name, cfg))
+	waitCommitted(t, "connect-"+name, topic, 2*time.Minute)
 
 	// Offsets 6-9 with the registry down: the unknown id at 7 cannot be
 	// told from an outage, so the task retries and holds its offset.
 	reg.stop()
 	produce(t, ctx, topic, good, unknown, good, good)
 	eventually(t, time.Minute, "the commit to reach the record behind the outage", func() bool {
-		return committedOffset(t, ctx, "connect-dlq", topic) == 7
+		return committedOffset(t, ctx, "connect-"+name, topic) == 7
 	})
 	if n := len(readDeadLetters(t, ctx, dlq)); n != 2 {
 		t.Fatalf("%d dead letters during the outage, want the 2 poison pills", n)
 	}
-	if st, err := w.Status("dlq"); err != nil || st.Tasks[0].State != worker.StateRunning {
+	if st, err := w.Status(name); err != nil || st.Tasks[0].State != worker.StateRunning {
 		t.Fatalf("task during the outage: %+v %v", st, err)
 	}
 
 	// The registry comes back: the unknown id is now permanent.
 	reg.start()
-	waitCommitted(t, "connect-dlq", topic, 2*time.Minute)
+	waitCommitted(t, "connect-"+name, topic, 2*time.Minute)
 	letters := readDeadLetters(t, ctx, dlq)
 	want := []struct {
 		offset, class string
@@ -100,7 +101,7 @@ func TestDeadLetterQueue(t *testing.T) {
 		if string(letters[i].Value) != string(wl.value) ||
 			h["__connect.errors.topic"] != topic || h["__connect.errors.partition"] != "0" ||
 			h["__connect.errors.offset"] != wl.offset ||
-			h["__connect.errors.connector.name"] != "dlq" || h["__connect.errors.task.id"] != "0" ||
+			h["__connect.errors.connector.name"] != name || h["__connect.errors.task.id"] != "0" ||
 			h["__connect.errors.stage"] != "VALUE_CONVERTER" ||
 			h["__connect.errors.exception.class.name"] != wl.class ||
 			!strings.Contains(h["__connect.errors.exception.message"], topic+"/0@"+wl.offset) {
@@ -118,7 +119,7 @@ func TestDeadLetterQueue(t *testing.T) {
 		t.Fatalf("fixed schema got id %d, want %d", s2.ID, s.ID+1)
 	}
 	file := filepath.Join(t.TempDir(), "dlq.json")
-	must(t, os.WriteFile(file, []byte(mustJSON(map[string]any{"name": "dlq", "config": cfg})),
+	must(t, os.WriteFile(file, []byte(mustJSON(map[string]any{"name": name, "config": cfg})),
 		0o600))
 	replay := func() string {
 		out, err := exec.CommandContext(ctx, services.Binary(t), "dlq", "replay",
@@ -135,14 +136,14 @@ func TestDeadLetterQueue(t *testing.T) {
 	// Offsets 10-12 are the replays, 13 the transaction's commit marker;
 	// the bad magic and truncated ones fail again and are dead-lettered
 	// again.
-	waitOffset(t, ctx, topic, 13)
+	waitOffset(t, ctx, name, topic, 13)
 	eventually(t, time.Minute, "the replayed pills back in the queue", func() bool {
 		return len(readDeadLetters(t, ctx, dlq)) == 5
 	})
 	if out := replay(); !strings.Contains(out, "replayed 2 records") {
 		t.Fatalf("second replay: %s", out)
 	}
-	waitOffset(t, ctx, topic, 16)
+	waitOffset(t, ctx, name, topic, 16)
 	eventually(t, time.Minute, "the twice replayed pills back in the queue", func() bool {
 		return len(readDeadLetters(t, ctx, dlq)) == 7
 	})
@@ -195,10 +196,10 @@ func (r *stoppableRegistry) stop() {
 // waitOffset waits until the connector's group has committed offset of
 // partition 0 of topic: waitCommitted waits for the end offset, which a
 // transaction's commit marker keeps one past the last record.
-func waitOffset(t *testing.T, ctx context.Context, topic string, offset int64) {
+func waitOffset(t *testing.T, ctx context.Context, name, topic string, offset int64) {
 	t.Helper()
 	eventually(t, 2*time.Minute, fmt.Sprintf("offset %d committed", offset), func() bool {
-		return committedOffset(t, ctx, "connect-dlq", topic) >= offset
+		return committedOffset(t, ctx, "connect-"+name, topic) >= offset
 	})
 }
 

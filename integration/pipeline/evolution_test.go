@@ -67,11 +67,12 @@ func TestSchemaEvolutionBackward(t *testing.T) {
 		"value.converter.schema.registry.url": regURL,
 	})
 	w := newWorker(t, regURL)
-	if err := w.Start(ctx, "evolve", cfg); err != nil {
+	name := connectorName("evolve", topic)
+	if err := w.Start(ctx, name, cfg); err != nil {
 		t.Fatal(err)
 	}
-	waitCommitted(t, "connect-evolve", topic, 3*time.Minute)
-	if err := w.Stop(ctx, "evolve"); err != nil {
+	waitCommitted(t, "connect-"+name, topic, 3*time.Minute)
+	if err := w.Stop(ctx, name); err != nil {
 		t.Fatal(err)
 	}
 	verifyBucket(t, topic, bucket)

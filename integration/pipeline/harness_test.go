@@ -171,6 +171,11 @@ func newTopic(t *testing.T, n int32) string {
 	return services.NewTopic(t, env, n)
 }
 
+// connectorName names a test's connector after its topic, which is unique:
+// the connector's consumer group, connect-<name>, then belongs to the test
+// alone on the shared Kafka, free of other tests' members and offsets.
+func connectorName(base, topic string) string { return base + "-" + topic }
+
 // newBucket creates an empty bucket.
 func newBucket(t *testing.T) string {
 	return services.NewBucket(t, env)

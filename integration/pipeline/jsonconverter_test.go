@@ -52,11 +52,12 @@ func TestJSONConverterToParquet(t *testing.T) {
 		"value.converter.schemas.enable": "true",
 	})
 	w := newWorkerWith(t, &schemas.JSONConverter{SchemasEnable: true})
-	if err := w.Start(ctx, "jsonconv", cfg); err != nil {
+	name := connectorName("jsonconv", topic)
+	if err := w.Start(ctx, name, cfg); err != nil {
 		t.Fatal(err)
 	}
-	waitCommitted(t, "connect-jsonconv", topic, 3*time.Minute)
-	if err := w.Stop(ctx, "jsonconv"); err != nil {
+	waitCommitted(t, "connect-"+name, topic, 3*time.Minute)
+	if err := w.Stop(ctx, name); err != nil {
 		t.Fatal(err)
 	}
 	verifyBucket(t, topic, bucket)

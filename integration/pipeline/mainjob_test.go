@@ -81,12 +81,13 @@ func TestBookingsToParquetOnMinIO(t *testing.T) {
 		"rotate.schedule.interval.ms": "2000", // flushes the tail
 	})
 	start := time.Now()
-	if err := w.Start(ctx, "bookings", cfg); err != nil {
+	name := connectorName("bookings", topic)
+	if err := w.Start(ctx, name, cfg); err != nil {
 		t.Fatal(err)
 	}
-	waitCommitted(t, "connect-bookings", topic, 10*time.Minute)
+	waitCommitted(t, "connect-"+name, topic, 10*time.Minute)
 	t.Logf("sink caught up with 119390 records in %v", time.Since(start))
-	if err := w.Stop(ctx, "bookings"); err != nil {
+	if err := w.Stop(ctx, name); err != nil {
 		t.Fatal(err)
 	}
 

@@ -26,6 +26,7 @@ type workerProc struct {
 	cmd   *exec.Cmd
 	log   *os.File
 	spool string
+	group string // the consumer group of the worker's connector
 }
 
 // metricsLine is the line a worker logs once its /metrics listens.
@@ -77,7 +78,8 @@ log.level: info
 `, strings.Join(env.KafkaBrokers, ","), registryURL,
 		filepath.Join(dir, "connectors.json"), every.Milliseconds(), spool)
 	var conn strings.Builder
-	conn.WriteString("name: crash\nconfig:\n")
+	connName := connectorName("crash", connector["topics"])
+	fmt.Fprintf(&conn, "name: %s\nconfig:\n", connName)
 	keys := make([]string, 0, len(connector))
 	for k := range connector {
 		keys = append(keys, k)
@@ -88,7 +90,7 @@ log.level: info
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "worker.yaml"), []byte(workerYAML), 0o600))
 	must(t, os.WriteFile(filepath.Join(dir, "connector.yaml"), []byte(conn.String()), 0o600))
-	p := &workerProc{t: t, name: name, dir: dir, spool: spool,
+	p := &workerProc{t: t, name: name, dir: dir, spool: spool, group: "connect-" + connName,
 		args: []string{"worker", "--config", filepath.Join(dir, "worker.yaml"),
 			filepath.Join(dir, "connector.yaml")}}
 	p.start()

@@ -60,13 +60,14 @@ func TestTransformChain(t *testing.T) {
 	}
 
 	w := newWorker(t, regURL)
-	if err := w.Start(ctx, "clean", cfg); err != nil {
+	name := connectorName("clean", topic)
+	if err := w.Start(ctx, name, cfg); err != nil {
 		t.Fatal(err)
 	}
 	// The filtered records are the last of each partition: the commit
 	// must move past them all the same.
-	waitCommitted(t, "connect-clean", topic, 3*time.Minute)
-	if err := w.Stop(ctx, "clean"); err != nil {
+	waitCommitted(t, "connect-"+name, topic, 3*time.Minute)
+	if err := w.Stop(ctx, name); err != nil {
 		t.Fatal(err)
 	}
 

@@ -71,7 +71,7 @@ func TestIntegrationRegistryOutage(t *testing.T) {
 	if got := sink.values(); len(got) != 0 {
 		t.Errorf("the sink got %d records while the registry was down, want none", len(got))
 	}
-	if st, err := w.Status(connectorName); err != nil || len(st.Tasks) != 1 ||
+	if st, err := w.Status(connectorName(topic)); err != nil || len(st.Tasks) != 1 ||
 		st.Tasks[0].State != "RUNNING" {
 		t.Errorf("status while the registry is down = %+v, %v; want one RUNNING task", st, err)
 	}
@@ -89,8 +89,10 @@ func TestIntegrationRegistryOutage(t *testing.T) {
 		n, retries)
 }
 
-// connectorName is the connector each test runs.
-const connectorName = "clicks"
+// connectorName is the connector a test runs over topic. The topic is
+// unique, so the connector's consumer group is the test's own on the shared
+// Kafka, free of other tests' members and offsets.
+func connectorName(topic string) string { return "clicks-" + topic }
 
 // startWorker runs a worker with one connector over topic, whose records
 // go to the returned recorder once decoded through the registry at url. It
@@ -117,7 +119,7 @@ func startWorker(ctx context.Context, t *testing.T, brokers []string, topic, url
 		SessionTimeout: 6 * time.Second,
 	})
 	t.Cleanup(func() { _ = w.Close(context.Background()) })
-	err := w.Create(ctx, connectorName, map[string]string{"connector.class": "recorder",
+	err := w.Create(ctx, connectorName(topic), map[string]string{"connector.class": "recorder",
 		"topics": topic, "fake.required": "x"}, store.TargetStarted, "")
 	if err != nil {
 		t.Fatalf("create connector: %v", err)
@@ -151,7 +153,7 @@ func TestIntegrationRegistryDenied(t *testing.T) {
 
 	var st worker.ConnectorStatus
 	poll(ctx, t, "the task to fail", func() bool {
-		st, _ = w.Status(connectorName)
+		st, _ = w.Status(connectorName(topic))
 		return len(st.Tasks) == 1 && st.Tasks[0].State == "FAILED"
 	})
 	if trace := st.Tasks[0].Trace; !strings.Contains(trace, "denied access") ||
