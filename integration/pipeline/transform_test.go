@@ -140,7 +140,7 @@ func verifyFiltered(t *testing.T, topic, bucket string, filtered map[int32][]int
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rep, err := verify.Run(ctx, verify.Source{Brokers: env.KafkaBrokers, Topic: topic},
+	rep, err := verify.Run(ctx, oracleSource(topic),
 		verify.Sink{Store: s3.NewStore(minioClient(t), bucket), TopicsDir: "topics", Format: format})
 	if err != nil {
 		t.Fatal(err)
