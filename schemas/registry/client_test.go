@@ -4,11 +4,12 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"net"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -122,13 +123,21 @@ func TestClientErrorClasses(t *testing.T) {
 }
 
 func TestClientUnreachable(t *testing.T) {
-	// A listener closed at once leaves a port nobody answers on.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A socket bound and never listening refuses connections, and holds
+	// its port: a port freed again could be taken by a server that answers.
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 	cl, err := NewClient([]string{"http://" + addr})
 	if err != nil {
 		t.Fatal(err)
