@@ -114,7 +114,7 @@ func (tc *testCluster) start(name string) {
 	w := &fakeWorker{work: tc.work, running: map[Unit]bool{}}
 	m := NewMember(cl, Config{
 		Group: tc.group, URL: "http://" + name, HeartbeatInterval: 50 * time.Millisecond,
-		SessionTimeout: 2 * time.Second, RebalanceTimeout: 2 * time.Second, Delay: tc.delay,
+		SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second, Delay: tc.delay,
 		Logger: testLogger().With("member", name),
 	}, w)
 	ctx, cancel := context.WithCancel(context.Background())
