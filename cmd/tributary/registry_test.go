@@ -97,8 +97,11 @@ func TestWorkerBuiltInRegistryTLSAndAuth(t *testing.T) {
 		if ctx.Err() != nil || len(st.Tasks) > 0 && st.Tasks[0].State == "FAILED" {
 			t.Fatalf("no file written: status %+v", st)
 		}
+		// The data file, orders+0+<offset>.json, not the segment's plan,
+		// which is JSON too and written before it.
 		_ = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {
+			if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), "orders+") &&
+				strings.HasSuffix(p, ".json") {
 				data, _ := os.ReadFile(p)
 				written = string(data)
 			}
