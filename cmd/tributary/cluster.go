@@ -109,11 +109,15 @@ func (d *distributed) leader() (string, bool) {
 // status topic after each change and every reportInterval, as a task may
 // fail at any time.
 func (d *distributed) run(ctx context.Context) error {
+	// Take the channel before the member joins: a record applied after the
+	// first rebalance read the store, and before the channel was taken,
+	// would otherwise change the work unseen, and no rebalance would
+	// assign the new tasks.
+	progress := d.store.Progress()
 	done := make(chan error, 1)
 	go func() { done <- d.member.Run(ctx) }()
 	tick := time.NewTicker(reportInterval)
 	defer tick.Stop()
-	progress := d.store.Progress()
 	for {
 		select {
 		case <-ctx.Done():
