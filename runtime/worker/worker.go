@@ -559,6 +559,9 @@ func (w *Worker) Restart(ctx context.Context, name string, includeTasks, onlyFai
 		for i := range st.Tasks {
 			if includeTasks && (!onlyFailed || st.Tasks[i].State == StateFailed) {
 				st.Tasks[i].State = StateRestarting
+				// Until the restart below runs, status says so too,
+				// rather than show the tasks about to stop RUNNING.
+				c.tasks[st.Tasks[i].ID].restarting = true
 			}
 		}
 	}
