@@ -170,7 +170,7 @@ type state struct {
 // waitState polls until the connector and each of its tasks are in want.
 func (p *workerProc) waitState(name, want string, tasks int) {
 	p.t.Helper()
-	waitFor(p.t, 30*time.Second, name+" "+want, func() bool {
+	waitFor(p.t, 2*time.Minute, name+" "+want, func() bool {
 		status, body := p.call("GET", "/connectors/"+name+"/status", nil)
 		var st state
 		if status != http.StatusOK || json.Unmarshal(body, &st) != nil ||
