@@ -59,10 +59,11 @@ func TestPoisonPills(t *testing.T) {
 			produce(t, ctx, topic, good, tc.bad(good), good)
 
 			w := newWorker(t, regURL)
-			must(t, w.Start(ctx, "poison", sinkConfig(topic, newBucket(t), byKafkaPartition)))
+			name := connectorName("poison", topic)
+			must(t, w.Start(ctx, name, sinkConfig(topic, newBucket(t), byKafkaPartition)))
 			var st worker.ConnectorStatus
 			eventually(t, time.Minute, "the task to fail", func() bool {
-				st, err = w.Status("poison")
+				st, err = w.Status(name)
 				return err == nil && len(st.Tasks) > 0 && st.Tasks[0].State == worker.StateFailed
 			})
 			trace := st.Tasks[0].Trace
