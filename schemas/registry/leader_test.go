@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestTwoInstancesOneLeader(t *testing.T) {
@@ -144,4 +147,44 @@ func playTwoInstances(t *testing.T, brokers []string, topic string) {
 	// A new instance rebuilds the same view from the topic.
 	c := startInstance(t, brokers, topic)
 	check(c)
+}
+
+// TestCatchUpReadsAgainInANewTerm takes leadership away and back while a
+// new leader catches up: the records of the leader in between may follow
+// the catch-up's own, so the catch-up reads the topic again before the
+// leader writes.
+func TestCatchUpReadsAgainInANewTerm(t *testing.T) {
+	c := newKfake(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := NewServer(ctx, ServerConfig{Brokers: c.ListenAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	waitFor(t, s.lead.isLeader)
+
+	parts := map[string][]int32{s.cfg.Topic: {0}}
+	var writes atomic.Int32
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if writes.Add(1) == 1 {
+			// Another instance led between the group's two rebalances.
+			s.lead.revoked(ctx, nil, parts)
+			s.lead.assigned(ctx, nil, parts)
+		}
+		return nil, nil, false
+	})
+	if err := s.lead.catchUp(ctx, s.store); err != nil {
+		t.Fatal(err)
+	}
+	if n := writes.Load(); n != 2 {
+		t.Errorf("the catch-up wrote %d records, want 2: one in each term", n)
+	}
+	s.lead.mu.Lock()
+	synced := s.lead.synced
+	s.lead.mu.Unlock()
+	if !synced {
+		t.Error("the leader is not synced after its catch-up")
+	}
 }
