@@ -36,7 +36,7 @@ func TestWorkerMetricsOnMinIO(t *testing.T) {
 		"errors.deadletterqueue.topic.name":               topic + "-dlq",
 		"errors.deadletterqueue.topic.replication.factor": "1",
 	}))
-	waitCommitted(t, "connect-crash", topic, 3*time.Minute)
+	waitCommitted(t, p.group, topic, 3*time.Minute)
 	got := metricstest.Scrape(t, "http://"+p.metricsAddr()+"/metrics")
 	p.stop()
 
@@ -61,7 +61,8 @@ func TestWorkerMetricsOnMinIO(t *testing.T) {
 	if v := got.Sum(t, "tributary_task_state", "task", "0", "state", "RUNNING"); v != 1 {
 		t.Errorf("task 0 RUNNING = %v, want 1", v)
 	}
-	if v := got.Sum(t, "tributary_kafka_fetch_records_total", "connector", "crash"); v <
+	if v := got.Sum(t, "tributary_kafka_fetch_records_total", "connector",
+		strings.TrimPrefix(p.group, "connect-")); v <
 		produced+bad {
 		t.Errorf("kafka fetch records %v, want at least %v", v, produced+bad)
 	}

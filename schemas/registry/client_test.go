@@ -122,14 +122,16 @@ func TestClientErrorClasses(t *testing.T) {
 	}
 }
 
-func TestClientUnreachable(t *testing.T) {
-	// A socket bound and never listening refuses connections, and holds
-	// its port: a port freed again could be taken by a server that answers.
+// refusingAddr returns an address that refuses connections for the whole
+// test: a socket bound and never listening holds its port, where a port
+// freed again could be taken by a server that answers.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Close(fd)
+	t.Cleanup(func() { syscall.Close(fd) })
 	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +139,11 @@ func TestClientUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+}
+
+func TestClientUnreachable(t *testing.T) {
+	addr := refusingAddr(t)
 	cl, err := NewClient([]string{"http://" + addr})
 	if err != nil {
 		t.Fatal(err)
@@ -239,14 +245,8 @@ func TestClientURLUserInfo(t *testing.T) {
 		t.Errorf("WithBasicAuth did not win over the URL's user info: %v", err)
 	}
 
-	// Nobody answers on a closed listener's port.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cl, err = NewClient([]string{"http://reader:pw-1234@" + addr})
+	// Nobody answers.
+	cl, err = NewClient([]string{"http://reader:pw-1234@" + refusingAddr(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
