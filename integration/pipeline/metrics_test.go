@@ -61,8 +61,8 @@ func TestWorkerMetricsOnMinIO(t *testing.T) {
 	if v := got.Sum(t, "tributary_task_state", "task", "0", "state", "RUNNING"); v != 1 {
 		t.Errorf("task 0 RUNNING = %v, want 1", v)
 	}
-	if v := got.Sum(t, "tributary_kafka_fetch_records_total", "connector",
-		strings.TrimPrefix(p.group, "connect-")); v <
+	connector := strings.TrimPrefix(p.group, "connect-")
+	if v := got.Sum(t, "tributary_kafka_fetch_records_total", "connector", connector); v <
 		produced+bad {
 		t.Errorf("kafka fetch records %v, want at least %v", v, produced+bad)
 	}
