@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -32,27 +31,23 @@ func newConnectorsCmd() *cobra.Command {
 		Use:   "connectors",
 		Short: "Manage connectors through a Kafka Connect-compatible REST API",
 		Long: `Manage connectors through the REST API of a Tributary worker or of any
-Kafka Connect cluster. Credentials may come from TRIBUTARY_REST_USER,
-TRIBUTARY_REST_PASSWORD and TRIBUTARY_REST_TOKEN instead of flags.`,
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+Kafka Connect cluster. The URL and credentials may come from
+TRIBUTARY_REST_URL, TRIBUTARY_REST_USER, TRIBUTARY_REST_PASSWORD and
+TRIBUTARY_REST_TOKEN instead of flags; a flag wins over its variable.`,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			c.out, c.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			err := flagsFromEnv(cmd, []envFlag{{"url", "TRIBUTARY_REST_URL"},
+				{"user", "TRIBUTARY_REST_USER"}, {"password", "TRIBUTARY_REST_PASSWORD"},
+				{"token", "TRIBUTARY_REST_TOKEN"}})
 			c.base = strings.TrimSuffix(c.base, "/")
-			for _, e := range []struct {
-				v   *string
-				env string
-			}{{&c.user, "TRIBUTARY_REST_USER"}, {&c.pass, "TRIBUTARY_REST_PASSWORD"},
-				{&c.token, "TRIBUTARY_REST_TOKEN"}} {
-				if *e.v == "" {
-					*e.v = os.Getenv(e.env)
-				}
-			}
+			return err
 		},
 	}
 	f := cmd.PersistentFlags()
-	f.StringVar(&c.base, "url", "http://127.0.0.1:8083", "REST API base URL")
-	f.StringVar(&c.user, "user", "", "basic auth user")
-	f.StringVar(&c.pass, "password", "", "basic auth password")
-	f.StringVar(&c.token, "token", "", "bearer token")
+	f.StringVar(&c.base, "url", "http://127.0.0.1:8083", "REST API base URL ($TRIBUTARY_REST_URL)")
+	f.StringVar(&c.user, "user", "", "basic auth user ($TRIBUTARY_REST_USER)")
+	f.StringVar(&c.pass, "password", "", "basic auth password ($TRIBUTARY_REST_PASSWORD)")
+	f.StringVar(&c.token, "token", "", "bearer token ($TRIBUTARY_REST_TOKEN)")
 
 	var includeTasks, onlyFailed, reset bool
 	var expand []string

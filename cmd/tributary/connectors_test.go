@@ -95,6 +95,23 @@ func TestConnectorsCommand(t *testing.T) {
 			t.Errorf("request %d: %q, want %q", 2+i, got[2+i], w)
 		}
 	}
+
+	// The URL and credentials may come from the environment instead.
+	t.Setenv("TRIBUTARY_REST_URL", srv.URL+"/")
+	t.Setenv("TRIBUTARY_REST_USER", "admin")
+	t.Setenv("TRIBUTARY_REST_PASSWORD", "pw")
+	got = nil
+	cmd := newRootCmd()
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetArgs([]string{"connectors", "get", "yaml-sink"})
+	if err := cmd.Execute(); err != nil || len(got) != 1 || got[0] != "GET /connectors/yaml-sink" {
+		t.Errorf("connectors get with the URL from the environment: %v, requests %q", err, got)
+	}
+	// A flag wins over its variable.
+	t.Setenv("TRIBUTARY_REST_URL", "http://127.0.0.1:1")
+	if _, err := run("get", "yaml-sink"); err != nil {
+		t.Errorf("connectors get --url: %v", err)
+	}
 }
 
 func must(t *testing.T, err error) {

@@ -79,6 +79,25 @@ func requireSubcommand(cmd *cobra.Command) {
 	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 }
 
+// envFlag names the environment variable a flag defaults to.
+type envFlag struct{ flag, env string }
+
+// flagsFromEnv gives each flag of vars that is not on the command line the
+// value of its environment variable, when that is set. Call it from a
+// PersistentPreRunE, after cobra has parsed the flags.
+func flagsFromEnv(cmd *cobra.Command, vars []envFlag) error {
+	for _, v := range vars {
+		val, ok := os.LookupEnv(v.env)
+		if !ok || val == "" || cmd.Flags().Changed(v.flag) {
+			continue
+		}
+		if err := cmd.Flags().Set(v.flag, val); err != nil {
+			return fmt.Errorf("--%s from $%s: %w", v.flag, v.env, err)
+		}
+	}
+	return nil
+}
+
 // newLogger returns the process logger; only cmd touches slog's default.
 func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}

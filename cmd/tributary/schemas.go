@@ -32,7 +32,13 @@ func (s *schemasCLI) client() (*registry.Client, error) {
 	if s.token != "" {
 		opts = append(opts, registry.WithBearerToken(s.token))
 	}
-	return registry.NewClient([]string{strings.TrimSuffix(s.url, "/")}, opts...)
+	var urls []string
+	for _, u := range strings.Split(s.url, ",") {
+		if u = strings.TrimSuffix(strings.TrimSpace(u), "/"); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	return registry.NewClient(urls, opts...)
 }
 
 // run makes a RunE that connects first.
@@ -53,23 +59,26 @@ func newSchemasCmd() *cobra.Command {
 		Use:   "schemas",
 		Short: "Manage Avro schemas in a Confluent-compatible Schema Registry",
 		Long: `Register, read, check and delete Avro schemas in Tributary's registry or any
-Confluent-compatible one. Credentials may come from TRIBUTARY_SCHEMA_REGISTRY_USER,
-TRIBUTARY_SCHEMA_REGISTRY_PASSWORD and TRIBUTARY_SCHEMA_REGISTRY_TOKEN instead of flags.`,
-		PersistentPreRun: func(*cobra.Command, []string) {
-			for v, env := range map[*string]string{&s.user: "TRIBUTARY_SCHEMA_REGISTRY_USER",
-				&s.pass:  "TRIBUTARY_SCHEMA_REGISTRY_PASSWORD",
-				&s.token: "TRIBUTARY_SCHEMA_REGISTRY_TOKEN"} {
-				if *v == "" {
-					*v = os.Getenv(env)
-				}
-			}
+Confluent-compatible one. The URL and credentials may come from
+TRIBUTARY_SCHEMA_REGISTRY_URL, TRIBUTARY_SCHEMA_REGISTRY_USER,
+TRIBUTARY_SCHEMA_REGISTRY_PASSWORD and TRIBUTARY_SCHEMA_REGISTRY_TOKEN instead
+of flags; a flag wins over its variable.`,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return flagsFromEnv(cmd, []envFlag{
+				{"schema-registry-url", "TRIBUTARY_SCHEMA_REGISTRY_URL"},
+				{"user", "TRIBUTARY_SCHEMA_REGISTRY_USER"},
+				{"password", "TRIBUTARY_SCHEMA_REGISTRY_PASSWORD"},
+				{"token", "TRIBUTARY_SCHEMA_REGISTRY_TOKEN"},
+			})
 		},
 	}
 	f := cmd.PersistentFlags()
-	f.StringVar(&s.url, "schema-registry-url", "http://127.0.0.1:8081", "Schema Registry base URL")
-	f.StringVar(&s.user, "user", "", "basic auth user")
-	f.StringVar(&s.pass, "password", "", "basic auth password")
-	f.StringVar(&s.token, "token", "", "bearer token")
+	f.StringVar(&s.url, "schema-registry-url", "http://127.0.0.1:8081",
+		"Schema Registry base URL, or several separated by commas "+
+			"($TRIBUTARY_SCHEMA_REGISTRY_URL)")
+	f.StringVar(&s.user, "user", "", "basic auth user ($TRIBUTARY_SCHEMA_REGISTRY_USER)")
+	f.StringVar(&s.pass, "password", "", "basic auth password ($TRIBUTARY_SCHEMA_REGISTRY_PASSWORD)")
+	f.StringVar(&s.token, "token", "", "bearer token ($TRIBUTARY_SCHEMA_REGISTRY_TOKEN)")
 	cmd.AddCommand(s.registerCmd(), s.getCmd(), s.listCmd(), s.versionsCmd(), s.checkCmd(),
 		s.deleteCmd(), s.configCmd())
 	return cmd
@@ -193,8 +202,9 @@ func (s *schemasCLI) checkCmd() *cobra.Command {
 		Use:   "check SUBJECT FILE.avsc",
 		Short: "Check a schema against a subject; exit non-zero when incompatible",
 		Long: `Check whether a schema could be registered under a subject: against the versions
-its compatibility level asks for, or only against --version. Prints "compatible", or
-"incompatible" and the registry's reasons, and then exits with status 1.`,
+its compatibility level asks for, or only against --version. Prints "compatible" and
+exits 0, or prints "incompatible" with the registry's reasons and exits 1. Other
+failures, such as an unreachable registry, also exit 1 with an error.`,
 		Args: cobra.ExactArgs(2),
 		RunE: s.run(func(cmd *cobra.Command, cl *registry.Client, args []string) error {
 			against, err := parseVersion(version, registry.VersionAll)

@@ -111,6 +111,11 @@ func TestSchemasCommand(t *testing.T) {
 	if _, err := run("versions", "nobody"); !errors.Is(err, registry.ErrSubjectNotFound) {
 		t.Errorf("versions nobody: %v, want subject not found", err)
 	}
+	_, err = run("get", "nobody")
+	if !errors.Is(err, registry.ErrSubjectNotFound) ||
+		!strings.Contains(err.Error(), "get nobody latest version: ") {
+		t.Errorf("get nobody: %v, want subject not found naming the latest version", err)
+	}
 	if _, err := run("get", "orders-value", "0"); err == nil {
 		t.Error("get with version 0 succeeded")
 	}
@@ -120,6 +125,18 @@ func TestSchemasCommand(t *testing.T) {
 		"--password", "wrong", "list"})
 	if err := cmd.ExecuteContext(ctx); !errors.Is(err, registry.ErrAccessDenied) {
 		t.Errorf("list with a wrong password: %v, want access denied", err)
+	}
+
+	// The URL and credentials may come from the environment instead.
+	t.Setenv("TRIBUTARY_SCHEMA_REGISTRY_URL", "http://127.0.0.1:1, "+ts.URL+"/")
+	t.Setenv("TRIBUTARY_SCHEMA_REGISTRY_USER", "eng")
+	t.Setenv("TRIBUTARY_SCHEMA_REGISTRY_PASSWORD", "pw")
+	var listed bytes.Buffer
+	cmd = newRootCmd()
+	cmd.SetOut(&listed)
+	cmd.SetArgs([]string{"schemas", "list", "--deleted"})
+	if err := cmd.ExecuteContext(ctx); err != nil || listed.String() != "orders-value\n" {
+		t.Errorf("list with the URL from the environment = %q, %v", listed.String(), err)
 	}
 }
 
