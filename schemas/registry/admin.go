@@ -68,9 +68,20 @@ func (c *Client) SchemaText(ctx context.Context, id int) (SchemaVersion, error) 
 func (c *Client) Version(ctx context.Context, subject string, version int) (SchemaVersion, error) {
 	ss, err := c.sr.SchemaByVersion(ctx, subject, version)
 	if err != nil {
-		return SchemaVersion{}, classify(fmt.Sprintf("get %s version %d", subject, version), err)
+		return SchemaVersion{}, classify("get "+subject+" "+versionName(version), err)
 	}
 	return schemaVersion(ss), nil
+}
+
+// versionName names a version for messages: "version 3", "latest version".
+func versionName(version int) string {
+	switch version {
+	case VersionLatest:
+		return "latest version"
+	case VersionAll:
+		return "all versions"
+	}
+	return fmt.Sprintf("version %d", version)
 }
 
 // Subjects lists the subjects with live versions, and with deleted set
