@@ -147,7 +147,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	defer src.Close()
 	loaded, err := loader.Load(ctx, loader.Config{
 		Brokers: brokers, Topic: topic, Partitions: o.partitions, Registry: client,
-		Limit: limit, Progress: os.Stderr, Logger: log,
+		Limit: limit, Progress: progressWriter(), Logger: log,
 	}, src)
 	if err != nil {
 		return err

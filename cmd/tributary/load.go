@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/tributary-io/tributary/internal/bookings"
 	"github.com/tributary-io/tributary/internal/loader"
@@ -25,6 +29,7 @@ func newLoadCmd() *cobra.Command {
 		repeat      int
 		limit       int
 		csvPath     string
+		verbose     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bookings",
@@ -35,7 +40,11 @@ each row into a booking action, register the Booking schema under
 idempotent producer, keyed by hotel. A bad row is reported with its line
 number and the command exits non-zero once the rest is loaded.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			log := newLogger(os.Stderr, 0, "text")
+			level := slog.LevelWarn
+			if verbose {
+				level = slog.LevelInfo
+			}
+			log := newLogger(cmd.ErrOrStderr(), level, "text")
 			client, err := registry.NewClient(registryURL)
 			if err != nil {
 				return err
@@ -50,11 +59,16 @@ number and the command exits non-zero once the rest is loaded.`,
 			defer src.Close()
 			res, err := loader.Load(cmd.Context(), loader.Config{
 				Brokers: brokers, Topic: topic, Partitions: partitions, Registry: client,
-				Repeat: repeat, Limit: limit, Progress: os.Stderr, Logger: log,
+				Repeat: repeat, Limit: limit, Progress: progressWriter(), Logger: log,
 			}, src)
-			fmt.Fprintf(cmd.OutOrStdout(), "produced %d bookings to %s (schema id %d) in %v: %.0f records/s\n",
-				res.Produced, topic, res.SchemaID, res.Elapsed.Round(time.Millisecond),
-				float64(res.Produced)/max(res.Elapsed.Seconds(), 1e-9))
+			// Rejected rows leave the rest loaded, so the summary still holds.
+			if err == nil || errors.Is(err, loader.ErrRejected) {
+				fmt.Fprintf(cmd.OutOrStdout(), "produced %d bookings to %s (schema id %d, "+
+					"%d rejected) in %v: %.0f records/s\n",
+					res.Produced, topic, res.SchemaID, res.Rejected,
+					res.Elapsed.Round(time.Millisecond),
+					float64(res.Produced)/max(res.Elapsed.Seconds(), 1e-9))
+			}
 			return err
 		},
 	}
@@ -66,6 +80,17 @@ number and the command exits non-zero once the rest is loaded.`,
 	f.IntVar(&repeat, "repeat", 1, "produce the dataset this many times, with distinct action ids")
 	f.IntVar(&limit, "limit", 0, "stop after this many rows (0: all)")
 	f.StringVar(&csvPath, "file", "", "read this CSV instead of the bundled dataset")
+	f.BoolVarP(&verbose, "verbose", "v", false, "log the load's steps, not only warnings")
 	load.AddCommand(cmd)
 	return load
+}
+
+// progressWriter is where the loader shows its progress bar: standard
+// error when that is a terminal, nowhere otherwise, since the commands print
+// their own summary when the load is done.
+func progressWriter() io.Writer {
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		return os.Stderr
+	}
+	return nil
 }

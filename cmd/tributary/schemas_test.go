@@ -20,17 +20,9 @@ import (
 // registry that requires basic auth, and checks what each subcommand
 // prints and what the registry holds afterwards.
 func TestSchemasCommand(t *testing.T) {
-	kafka, err := kfake.NewCluster(kfake.NumBrokers(1))
-	must(t, err)
-	defer kafka.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, err := registry.NewServer(ctx, registry.ServerConfig{Brokers: kafka.ListenAddrs(),
-		Auth: registry.Auth{BasicUser: "eng", BasicPassword: "pw"}})
-	must(t, err)
-	defer func() { _ = srv.Close() }()
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	_, ts := startTestRegistry(ctx, t, registry.Auth{BasicUser: "eng", BasicPassword: "pw"})
 
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -163,4 +155,24 @@ func TestRegistryListenerSettings(t *testing.T) {
 			t.Errorf("%s: %v, want an error naming %q", tt.name, err, tt.want)
 		}
 	}
+}
+
+// startTestRegistry starts an embedded broker and a registry stored in it,
+// served over HTTP; the test's cleanup stops them.
+func startTestRegistry(ctx context.Context, t *testing.T, auth registry.Auth) (
+	*kfake.Cluster, *httptest.Server,
+) {
+	t.Helper()
+	kafka, err := kfake.NewCluster(kfake.NumBrokers(1))
+	must(t, err)
+	t.Cleanup(kafka.Close)
+	srv, err := registry.NewServer(ctx, registry.ServerConfig{Brokers: kafka.ListenAddrs(),
+		Auth: auth})
+	must(t, err)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ts.Close()
+		_ = srv.Close()
+	})
+	return kafka, ts
 }

@@ -52,9 +52,11 @@ func (p *progress) finish(res Result) {
 		return
 	}
 	if p.bar != nil {
+		// The finished bar shows the count and the rate already.
 		_ = p.bar.Set64(res.Produced)
 		_ = p.bar.Finish()
 		fmt.Fprintln(p.w)
+		return
 	}
 	fmt.Fprintf(p.w, "produced %d bookings (%d rejected) in %s: %.0f records/s\n",
 		res.Produced, res.Rejected, res.Elapsed.Round(time.Millisecond),
