@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/connectors/storage"
 	"github.com/tributary-io/tributary/internal/bookings"
 	"github.com/tributary-io/tributary/internal/loader"
@@ -27,6 +30,7 @@ import (
 // demoOptions are the demo's flags.
 type demoOptions struct {
 	brokers     []string
+	regTopic    string // the registry's topic
 	out         string
 	s3Endpoint  string
 	s3Bucket    string
@@ -51,7 +55,26 @@ and a local-directory sink with the S3 sink's layout. It loads the bundled
 hotel booking dataset (119,390 bookings), writes Parquet partitioned by
 arrival date, checks that every record landed exactly once, and prints what
 it wrote. --bootstrap-servers and --s3-endpoint point it at a real Kafka and
-a real S3 or MinIO instead.`,
+a real S3 or MinIO instead.
+
+Each run writes to a new topic, bookings-<unix seconds>-<random suffix>,
+through a connector of the same name, so that runs on one cluster never
+mix. The demo's registry keeps its schemas in --registry-topic, not in the
+_schemas topic of a registry the cluster may already have.
+
+With --s3-endpoint, the keys default to TRIBUTARY_S3_ACCESS_KEY and
+TRIBUTARY_S3_SECRET_KEY (what "integration/services.sh env" exports), then
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; without any, the S3 client
+falls back to the AWS credential files and instance roles.`,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			// The first variable set wins, as for the flag of each.
+			return flagsFromEnv(cmd, []envFlag{
+				{"s3-access-key", "TRIBUTARY_S3_ACCESS_KEY"},
+				{"s3-access-key", "AWS_ACCESS_KEY_ID"},
+				{"s3-secret-key", "TRIBUTARY_S3_SECRET_KEY"},
+				{"s3-secret-key", "AWS_SECRET_ACCESS_KEY"},
+			})
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.allRows = !cmd.Flags().Changed("rows")
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), o)
@@ -59,11 +82,15 @@ a real S3 or MinIO instead.`,
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.brokers, "bootstrap-servers", nil, "Kafka brokers (default: an embedded broker)")
+	f.StringVar(&o.regTopic, "registry-topic", "_tributary_demo_schemas",
+		"topic the demo's Schema Registry stores its schemas in")
 	f.StringVar(&o.out, "out", "tributary-demo", "directory the local sink writes to")
 	f.StringVar(&o.s3Endpoint, "s3-endpoint", "", "S3 or MinIO URL, e.g. http://127.0.0.1:9000 (default: the local directory)")
 	f.StringVar(&o.s3Bucket, "s3-bucket", "tributary", "bucket, with --s3-endpoint")
-	f.StringVar(&o.s3AccessKey, "s3-access-key", os.Getenv("AWS_ACCESS_KEY_ID"), "access key, with --s3-endpoint")
-	f.StringVar(&o.s3SecretKey, "s3-secret-key", os.Getenv("AWS_SECRET_ACCESS_KEY"), "secret key, with --s3-endpoint")
+	f.StringVar(&o.s3AccessKey, "s3-access-key", "",
+		"access key, with --s3-endpoint ($TRIBUTARY_S3_ACCESS_KEY, $AWS_ACCESS_KEY_ID)")
+	f.StringVar(&o.s3SecretKey, "s3-secret-key", "",
+		"secret key, with --s3-endpoint ($TRIBUTARY_S3_SECRET_KEY, $AWS_SECRET_ACCESS_KEY)")
 	f.IntVar(&o.rows, "rows", 0, "load only the first N bookings (default: all)")
 	f.Int32Var(&o.partitions, "partitions", 4, "partitions of the bookings topic")
 	f.IntVar(&o.flushSize, "flush-size", 10000, "records per segment (flush.size)")
@@ -85,6 +112,13 @@ func (o demoOptions) validate() error {
 	}
 	if o.flushSize < 1 {
 		bad = append(bad, fmt.Sprintf("--flush-size must be at least 1, got %d", o.flushSize))
+	}
+	if o.regTopic == "" {
+		bad = append(bad, "--registry-topic must not be empty")
+	}
+	if (o.s3AccessKey == "") != (o.s3SecretKey == "") {
+		bad = append(bad, "--s3-access-key and --s3-secret-key go together: "+
+			"give both or neither")
 	}
 	if _, err := storage.NewFormat(o.format); err != nil {
 		bad = append(bad, "--format: "+err.Error())
@@ -126,7 +160,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 
 	// 2. The Schema Registry, stored in Kafka.
 	reg, err := registry.Start(ctx, registry.ServerConfig{
-		Brokers: brokers, Topic: "_schemas", Addr: "127.0.0.1:0", Logger: log,
+		Brokers: brokers, Topic: o.regTopic, Addr: "127.0.0.1:0", Logger: log,
 	})
 	if err != nil {
 		return fmt.Errorf("start schema registry: %w", err)
@@ -135,7 +169,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	say("registry   %s", reg.URL())
 
 	// 3. The bookings, produced in the Confluent wire format.
-	topic := fmt.Sprintf("bookings-%d", time.Now().Unix())
+	topic := demoTopic()
 	client, err := registry.NewClient([]string{reg.URL()})
 	if err != nil {
 		return err
@@ -160,17 +194,20 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.s3Endpoint != "" && o.s3AccessKey == "" {
+		say("s3         no access key given: using the AWS credential chain")
+	}
 	w := worker.New(worker.Options{
 		Brokers: brokers, Plugins: sinkPlugins(), NewDecoder: decoders(registryAccess{urls: []string{reg.URL()}}),
 		Logger: log, CommitInterval: 500 * time.Millisecond,
 	})
 	start := time.Now()
-	if err := w.Start(ctx, "bookings-demo", cfg); err != nil {
-		return err
+	if err := w.Start(ctx, topic, cfg); err != nil {
+		return o.explainSinkError(err)
 	}
-	if err := waitForSink(ctx, w, brokers, "connect-bookings-demo", topic); err != nil {
+	if err := waitForSink(ctx, w, brokers, topic); err != nil {
 		_ = w.Close(context.Background())
-		return err
+		return o.explainSinkError(err)
 	}
 	elapsed := time.Since(start)
 	if err := w.Close(ctx); err != nil {
@@ -214,6 +251,25 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	return nil
 }
 
+// demoTopic names a new bookings topic: the time makes it easy to find, the
+// random suffix keeps two runs in the same second apart.
+func demoTopic() string {
+	return fmt.Sprintf("bookings-%d-%s", time.Now().Unix(), strings.ToLower(rand.Text()[:6]))
+}
+
+// explainSinkError adds to an error of the sink that no S3 keys were
+// given, since that is the usual reason an S3 or MinIO endpoint refuses
+// the demo. A config error stands alone: it names its own cause.
+func (o demoOptions) explainSinkError(err error) error {
+	var ce *connectors.ConfigError
+	if o.s3Endpoint == "" || o.s3AccessKey != "" || errors.As(err, &ce) {
+		return err
+	}
+	return fmt.Errorf("%w\nno S3 access key was given: pass --s3-access-key and "+
+		"--s3-secret-key, or export TRIBUTARY_S3_ACCESS_KEY and TRIBUTARY_S3_SECRET_KEY "+
+		`(eval "$(integration/services.sh env)" does for its MinIO)`, err)
+}
+
 // demoSinkConfig is the main job's connector config, pointed at a local
 // directory or at S3.
 func demoSinkConfig(o demoOptions, topic string) (map[string]string, string, error) {
@@ -249,9 +305,10 @@ func demoSinkConfig(o demoOptions, topic string) (map[string]string, string, err
 	return cfg, dir, nil
 }
 
-// waitForSink returns once group has committed the end of every partition
-// of topic, or fails when a task fails.
-func waitForSink(ctx context.Context, w *worker.Worker, brokers []string, group, topic string) error {
+// waitForSink returns once the connector named topic has committed the end
+// of every partition of topic, or fails when a task fails.
+func waitForSink(ctx context.Context, w *worker.Worker, brokers []string, topic string) error {
+	group := "connect-" + topic
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return err
@@ -266,7 +323,7 @@ func waitForSink(ctx context.Context, w *worker.Worker, brokers []string, group,
 			return ctx.Err()
 		case <-tick.C:
 		}
-		st, err := w.Status("bookings-demo")
+		st, err := w.Status(topic)
 		if err != nil {
 			return err
 		}
