@@ -97,10 +97,11 @@ TRIBUTARY_REST_TOKEN instead of flags; a flag wins over its variable.`,
 		simple("stop", "Stop a connector, keeping it defined", "PUT", "stop", http.StatusNoContent),
 		&cobra.Command{
 			Use:   "apply FILE...",
-			Short: "Create or update connectors from YAML or JSON files",
+			Short: "Create or update connectors from YAML, JSON or .properties files",
 			Long: `Create or update the connectors of YAML or JSON files, each in Kafka
-Connect's shape: {"name": ..., "config": {...}}. Every file is read and
-checked before any request is sent.`,
+Connect's shape: {"name": ..., "config": {...}}, or of Kafka Connect
+standalone's .properties files, whose keys are name and the config keys.
+Every file is read and checked before any request is sent.`,
 			Args: cobra.MinimumNArgs(1),
 			RunE: func(_ *cobra.Command, args []string) error { return c.apply(args) },
 		})

@@ -120,3 +120,33 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestConnectorsApplyProperties checks that connectors apply takes Kafka
+// Connect standalone's .properties connector files.
+func TestConnectorsApplyProperties(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+r.URL.Path+" "+strings.TrimSpace(string(body)))
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "props-sink.properties")
+	must(t, os.WriteFile(file, []byte("# standalone connector\nname=props-sink\n"+
+		"connector.class=s3\ntopics=a,\\\n  b\n"), 0o600))
+
+	var out bytes.Buffer
+	cmd := newRootCmd()
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"connectors", "--url", srv.URL, "apply", file})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	want := `PUT /connectors/props-sink/config {"connector.class":"s3","topics":"a,b"}`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+	if out.String() != "created props-sink ("+file+")\n" {
+		t.Errorf("apply printed %q", out.String())
+	}
+}

@@ -161,9 +161,9 @@ record. The queue must have been written with
 errors.deadletterqueue.context.headers.enable=true, and every source topic
 must be one the connector reads.
 
---connector is the connector's YAML or JSON file, or its name, looked up
-through the REST API at --url. Its errors.deadletterqueue.topic.name must
-be DLQ_TOPIC.
+--connector is the connector's YAML, JSON or .properties file, or its
+name, looked up through the REST API at --url. Its
+errors.deadletterqueue.topic.name must be DLQ_TOPIC.
 
 Replays are exactly once: the records are produced in Kafka transactions
 that also commit the dead letter queue's offsets for the consumer group

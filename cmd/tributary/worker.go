@@ -32,7 +32,8 @@ func newWorkerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "worker [connector files...]",
 		Short: "Run a worker: connectors from files and the REST API",
-		Long: `Run a worker. The worker config comes from --config (YAML), TRIBUTARY_*
+		Long: `Run a worker. The worker config comes from --config (YAML, or a Java
+.properties file such as Kafka Connect's worker.properties), TRIBUTARY_*
 environment variables and flags, in increasing precedence.
 
 Connectors come from two places. Files (connectors.dir, connectors.files and

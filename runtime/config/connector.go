@@ -45,9 +45,10 @@ var connectorKeys = []string{"name", "config"}
 
 // LoadConnector reads one connector file and checks its syntax and the keys
 // every sink shares (see Connector.Common). Files ending in .json are read as
-// JSON, others as YAML. Problems with the content are reported all at once
-// in a *connectors.ConfigError; a file that cannot be read yields a plain
-// wrapped error.
+// JSON, those ending in .properties as Kafka Connect standalone's Java
+// properties (name=... among the config keys), others as YAML. Problems with
+// the content are reported all at once in a *connectors.ConfigError; a file
+// that cannot be read yields a plain wrapped error.
 //
 // Keys specific to the connector are not checked here: that is the job of
 // the connector's SinkConnector.Validate, whose errors Locate places in the
@@ -109,6 +110,9 @@ func (d *document) connector(data []byte) *Connector {
 	if root == nil {
 		return nil
 	}
+	if isProperties(d.path) {
+		root = connectorFromProperties(root)
+	}
 	c := &Connector{Source: d.path}
 	var configNode *yaml.Node
 	seen := map[string]int{}
@@ -166,6 +170,25 @@ func (d *document) connector(data []byte) *Connector {
 	return c
 }
 
+// connectorFromProperties gives the flat mapping of a Kafka Connect
+// standalone connector file, name=... among the config keys, the shape of
+// the other formats: the name at the top and the other keys in config.
+func connectorFromProperties(flat *yaml.Node) *yaml.Node {
+	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: flat.Line}
+	config := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: flat.Line}
+	for i := 0; i+1 < len(flat.Content); i += 2 {
+		k, v := flat.Content[i], flat.Content[i+1]
+		if k.Value == "name" {
+			root.Content = append(root.Content, k, v) // twice is a duplicate
+			continue
+		}
+		config.Content = append(config.Content, k, v)
+	}
+	key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "config", Line: flat.Line}
+	root.Content = append(root.Content, key, config)
+	return root
+}
+
 // name reads and checks the top-level name.
 func (d *document) name(v *yaml.Node) string {
 	if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
@@ -196,9 +219,10 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// LoadConnectorDir loads every connector file (*.yaml, *.yml, *.json) in dir,
-// in name order, skipping hidden files and subdirectories. It reports the
-// problems of all files at once, joined, plus connector names used twice.
+// LoadConnectorDir loads every connector file (*.yaml, *.yml, *.json,
+// *.properties) in dir, in name order, skipping hidden files and
+// subdirectories. It reports the problems of all files at once, joined,
+// plus connector names used twice.
 // An empty directory yields no connectors and no error.
 func LoadConnectorDir(dir string) ([]*Connector, error) {
 	paths, err := connectorFiles(dir)
@@ -221,7 +245,7 @@ func connectorFiles(dir string) ([]string, error) {
 			continue
 		}
 		switch strings.ToLower(filepath.Ext(name)) {
-		case ".yaml", ".yml", ".json":
+		case ".yaml", ".yml", ".json", ".properties":
 			paths = append(paths, filepath.Join(dir, name))
 		}
 	}

@@ -139,8 +139,9 @@ func TestLoadConnectorGood(t *testing.T) {
 		"transforms.mask.type":                "org.apache.kafka.connect.transforms.MaskField$Value",
 		"transforms.mask.fields":              "card_number,cvv",
 	}
-	// The YAML and the JSON form of one connector must give equal configs.
-	for _, file := range []string{"good.yaml", "good.json"} {
+	// The YAML, JSON and properties forms of one connector must give equal
+	// configs.
+	for _, file := range []string{"good.yaml", "good.json", "good.properties"} {
 		t.Run(file, func(t *testing.T) {
 			path := "testdata/connectors/" + file
 			c, err := LoadConnector(path)
@@ -170,6 +171,15 @@ func TestLoadConnectorGood(t *testing.T) {
 			t.Errorf("line of %s = %d, want %d", key, c.Lines[key], line)
 		}
 	}
+	c, err = LoadConnector("testdata/connectors/good.properties")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, line := range map[string]int{"connector.class": 3, "topics": 5, "flush.size": 8} {
+		if c.Lines[key] != line {
+			t.Errorf("properties: line of %s = %d, want %d", key, c.Lines[key], line)
+		}
+	}
 }
 
 func TestLoadConnectorDir(t *testing.T) {
@@ -181,8 +191,8 @@ func TestLoadConnectorDir(t *testing.T) {
 	for _, c := range cs {
 		names = append(names, c.Name)
 	}
-	if !slices.Equal(names, []string{"a", "b"}) {
-		t.Errorf("names %v, want [a b] (README.md and hidden files skipped)", names)
+	if !slices.Equal(names, []string{"a", "b", "c"}) {
+		t.Errorf("names %v, want [a b c] (README.md and hidden files skipped)", names)
 	}
 
 	cs, err = LoadConnectorDir("testdata/dir-bad")

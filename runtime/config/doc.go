@@ -12,7 +12,8 @@
 // # Connector files
 //
 // A connector file holds one connector in Kafka Connect's shape, as YAML
-// (.yaml, .yml) or JSON (.json):
+// (.yaml, .yml), JSON (.json) or, as Kafka Connect standalone reads it, a
+// Java .properties file whose keys are the name and the config keys:
 //
 //	name: bookings-s3
 //	config:

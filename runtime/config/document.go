@@ -56,8 +56,9 @@ type lineError struct {
 
 func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
 
-// parse reads data as JSON when the file name ends in .json and as YAML
-// otherwise, and returns its top-level mapping. It returns nil when the
+// parse reads data as JSON when the file name ends in .json, as a Java
+// .properties file when it ends in .properties, and as YAML otherwise, and
+// returns its top-level mapping. It returns nil when the
 // document cannot be used; the reasons are in d.errs. An empty document is
 // an error unless allowEmpty is set, and then yields an empty mapping.
 func (d *document) parse(data []byte, allowEmpty bool) *yaml.Node {
@@ -65,9 +66,12 @@ func (d *document) parse(data []byte, allowEmpty bool) *yaml.Node {
 		root *yaml.Node
 		err  error
 	)
-	if strings.EqualFold(filepath.Ext(d.path), ".json") {
+	switch {
+	case strings.EqualFold(filepath.Ext(d.path), ".json"):
 		root, err = parseJSON(data)
-	} else {
+	case isProperties(d.path):
+		root, err = parseProperties(data)
+	default:
 		root, err = parseYAML(data)
 	}
 	if err != nil {

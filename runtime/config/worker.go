@@ -106,7 +106,7 @@ var workerUsage = map[string]string{
 	"listeners":                                    "REST API listener, http://host:port or host:port",
 	"offset.flush.interval.ms":                     "how often tasks commit what is durable (PreCommit)",
 	"task.shutdown.graceful.timeout.ms":            "how long tasks may take to stop before being abandoned",
-	"connectors.dir":                               "directory of connector files (*.yaml, *.yml, *.json)",
+	"connectors.dir":                               "directory of connector files (*.yaml, *.yml, *.json, *.properties)",
 	"connectors.files":                             "connector files, in addition to connectors.dir",
 	"schema.registry.url":                          "Schema Registry URLs; empty uses the built-in registry",
 	"registry.listener":                            "address the built-in registry serves; empty disables it",
@@ -240,7 +240,7 @@ func DefaultWorker() *Worker {
 // AddFlags defines one flag per worker key, named with dashes
 // (--bootstrap-servers), plus --config. Bind them with BindFlags.
 func AddFlags(fs *pflag.FlagSet) {
-	fs.String(KeyConfigFile, "", "worker config file (YAML)")
+	fs.String(KeyConfigFile, "", "worker config file (YAML, or Java .properties)")
 	def := reflect.ValueOf(DefaultWorker()).Elem()
 	for _, f := range workerFields {
 		name, usage := strings.ReplaceAll(f.key, ".", "-"), workerUsage[f.key]
