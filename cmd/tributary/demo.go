@@ -85,7 +85,7 @@ falls back to the AWS credential files and instance roles.`,
 	f.StringVar(&o.regTopic, "registry-topic", "_tributary_demo_schemas",
 		"topic the demo's Schema Registry stores its schemas in")
 	f.StringVar(&o.out, "out", "tributary-demo", "directory the local sink writes to")
-	f.StringVar(&o.s3Endpoint, "s3-endpoint", "", "S3 or MinIO URL, e.g. http://127.0.0.1:9000 (default: the local directory)")
+	f.StringVar(&o.s3Endpoint, "s3-endpoint", "", "S3 or MinIO URL, or host:port for http (default: the local directory)")
 	f.StringVar(&o.s3Bucket, "s3-bucket", "tributary", "bucket, with --s3-endpoint")
 	f.StringVar(&o.s3AccessKey, "s3-access-key", "",
 		"access key, with --s3-endpoint ($TRIBUTARY_S3_ACCESS_KEY, $AWS_ACCESS_KEY_ID)")
@@ -291,6 +291,10 @@ func demoSinkConfig(o demoOptions, topic string) (map[string]string, string, err
 	if o.s3Endpoint != "" {
 		cfg["connector.class"] = "io.confluent.connect.s3.S3SinkConnector"
 		cfg["store.url"] = o.s3Endpoint
+		if !strings.Contains(o.s3Endpoint, "://") {
+			// A bare host:port, as TRIBUTARY_S3_ENDPOINT holds it.
+			cfg["store.url"] = "http://" + o.s3Endpoint
+		}
 		cfg["s3.bucket.name"] = o.s3Bucket
 		cfg["aws.access.key.id"] = o.s3AccessKey
 		cfg["aws.secret.access.key"] = o.s3SecretKey

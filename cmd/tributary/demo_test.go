@@ -152,6 +152,23 @@ func TestDemoWithoutS3Keys(t *testing.T) {
 	}
 }
 
+// TestDemoSinkConfigEndpoint checks that a bare host:port, the form of
+// TRIBUTARY_S3_ENDPOINT, is taken as an http URL.
+func TestDemoSinkConfigEndpoint(t *testing.T) {
+	for endpoint, want := range map[string]string{
+		"127.0.0.1:9000":          "http://127.0.0.1:9000",
+		"https://s3.example.com":  "https://s3.example.com",
+		"http://minio.local:9000": "http://minio.local:9000",
+	} {
+		cfg, where, err := demoSinkConfig(demoOptions{s3Endpoint: endpoint, s3Bucket: "bkt",
+			format: "json", flushSize: 1}, "t")
+		if err != nil || cfg["store.url"] != want || where != "s3://bkt" {
+			t.Errorf("--s3-endpoint %s: store.url %q at %s, %v; want %s", endpoint,
+				cfg["store.url"], where, err, want)
+		}
+	}
+}
+
 // TestDemoTopic checks that two runs get different topics, even in the
 // same second.
 func TestDemoTopic(t *testing.T) {
