@@ -23,15 +23,73 @@ type SinkConnector interface {
 
 // ConfigDef declares the config keys a connector reads, as Kafka Connect's
 // ConfigDef does, so that the runtime can warn about a key nothing reads,
-// such as a misspelt flush.size. The keys every sink shares (tasks.max,
-// topics, the converters, transforms, errors.*) are the runtime's and need
-// no declaring.
+// such as a misspelt flush.size, and the REST API can describe each key.
+// The keys every sink shares (tasks.max, topics, the converters,
+// transforms, errors.*) are the runtime's and need no declaring.
 type ConfigDef struct {
-	// Keys are the keys the connector reads, spelt exactly.
-	Keys []string
+	// Keys are the keys the connector reads, in the order users should
+	// read about them.
+	Keys []ConfigKey
 	// Prefixes are key prefixes, such as "s3.sse.", every key under which
 	// belongs to the connector.
 	Prefixes []string
+}
+
+// Names returns the names of the declared keys.
+func (d ConfigDef) Names() []string {
+	out := make([]string, len(d.Keys))
+	for i, k := range d.Keys {
+		out[i] = k.Name
+	}
+	return out
+}
+
+// ConfigType is the type a config value is parsed as, by Kafka Connect's
+// names for the types.
+type ConfigType string
+
+// The config types.
+const (
+	TypeString   ConfigType = "STRING"
+	TypeInt      ConfigType = "INT"
+	TypeLong     ConfigType = "LONG"
+	TypeShort    ConfigType = "SHORT"
+	TypeBoolean  ConfigType = "BOOLEAN"
+	TypeList     ConfigType = "LIST"
+	TypeClass    ConfigType = "CLASS"
+	TypePassword ConfigType = "PASSWORD"
+)
+
+// Importance says how much a user needs to know about a key, as Kafka
+// Connect's HIGH, MEDIUM and LOW do.
+type Importance string
+
+// The importance levels.
+const (
+	ImportanceHigh   Importance = "HIGH"
+	ImportanceMedium Importance = "MEDIUM"
+	ImportanceLow    Importance = "LOW"
+)
+
+// ConfigKey describes one config key, as Kafka Connect's ConfigKey does.
+type ConfigKey struct {
+	// Name is the key, spelt exactly.
+	Name string
+	Type ConfigType
+	// Required is set when the key has no default and must be given.
+	Required bool
+	// Default is the value an unset key takes, in its string form; empty
+	// when it has none or when it is empty.
+	Default    string
+	Importance Importance
+	// Documentation says in a sentence or two what the key does and which
+	// values it takes.
+	Documentation string
+	// Group gathers related keys for display, such as "S3" or
+	// "Partitioner".
+	Group string
+	// DisplayName is a short title for the key; empty shows the name.
+	DisplayName string
 }
 
 // ConfigDefiner is implemented by a SinkConnector that declares its config

@@ -36,7 +36,10 @@ func NewConnector() connectors.SinkConnector {
 			return nil
 		},
 		NewStore: OpenStore,
-		Def:      connectors.ConfigDef{Keys: []string{KeyDir}},
+		Def: connectors.ConfigDef{Keys: []connectors.ConfigKey{{Name: KeyDir,
+			Type: connectors.TypeString, Required: true, Importance: connectors.ImportanceHigh,
+			Group: "File", Documentation: "Directory the connector writes under; " +
+				"created when missing."}}},
 	}
 }
 

@@ -45,16 +45,50 @@ const (
 	minPartSize     = 5 << 20  // S3's minimum
 )
 
-// compatKeys are keys of Confluent's S3 sink that configs copied from it
-// carry and that need nothing here: one storage class exists, and the
-// runtime retries within errors.retry.timeout.
-var compatKeys = []string{"storage.class", "s3.part.retries", "s3.retry.backoff.ms"}
+const groupS3 = "S3"
+
+// s3Key declares a key of the S3 group.
+func s3Key(name string, typ connectors.ConfigType, def string, imp connectors.Importance,
+	doc string,
+) connectors.ConfigKey {
+	return connectors.ConfigKey{Name: name, Type: typ, Default: def, Importance: imp,
+		Group: groupS3, Documentation: doc}
+}
+
+// keys describes the S3 sink's own keys. The last four are keys of
+// Confluent's S3 sink that configs copied from it carry and that need
+// nothing here: minio-go picks the addressing style, one storage class
+// exists, and the runtime retries within errors.retry.timeout.
+var keys = []connectors.ConfigKey{
+	{Name: KeyBucket, Type: connectors.TypeString, Required: true,
+		Importance: connectors.ImportanceHigh, Group: groupS3,
+		Documentation: "Bucket the connector writes to."},
+	s3Key(KeyRegion, connectors.TypeString, "", connectors.ImportanceMedium,
+		"Region of the bucket; unset asks the store."),
+	s3Key(KeyStoreURL, connectors.TypeString, "", connectors.ImportanceHigh,
+		"http(s) URL of an S3-compatible store such as MinIO; unset is AWS S3."),
+	s3Key(KeyAccessKey, connectors.TypeString, "", connectors.ImportanceHigh,
+		"Access key id; unset takes credentials from the AWS environment variables, "+
+			"credentials file or instance role."),
+	s3Key(KeySecretKey, connectors.TypePassword, "", connectors.ImportanceHigh,
+		"Secret access key of aws.access.key.id."),
+	s3Key(KeyPartSize, connectors.TypeInt, strconv.Itoa(defaultPartSize),
+		connectors.ImportanceLow, "Bytes in each part of a multipart upload, at least 5 MiB."),
+	s3Key(KeyPathStyle, connectors.TypeBoolean, "", connectors.ImportanceLow,
+		"Accepted for compatibility and ignored: the client picks path-style or "+
+			"virtual-hosted-style requests by itself."),
+	s3Key("storage.class", connectors.TypeClass, "", connectors.ImportanceLow,
+		"Accepted for compatibility and ignored: S3 is the only storage."),
+	s3Key("s3.part.retries", connectors.TypeInt, "", connectors.ImportanceLow,
+		"Accepted for compatibility and ignored: errors.retry.timeout bounds retries."),
+	s3Key("s3.retry.backoff.ms", connectors.TypeLong, "", connectors.ImportanceLow,
+		"Accepted for compatibility and ignored: the runtime picks the backoff."),
+}
 
 // NewConnector returns the S3 sink connector.
 func NewConnector() connectors.SinkConnector {
 	return &storage.Connector{Keys: validate, NewStore: OpenStore,
-		Def: connectors.ConfigDef{Keys: append([]string{KeyBucket, KeyRegion, KeyPartSize,
-			KeyStoreURL, KeyAccessKey, KeySecretKey, KeyPathStyle}, compatKeys...)}}
+		Def: connectors.ConfigDef{Keys: keys}}
 }
 
 func validate(config map[string]string) []connectors.FieldError {

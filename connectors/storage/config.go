@@ -35,14 +35,101 @@ const (
 	defaultMaxOpenFiles = 1000
 )
 
-// configKeys lists every key ParseConfig and the partitioners read.
-var configKeys = []string{
-	KeyTopicsDir, KeyFlushSize, KeyRotateInterval, KeyRotateSchedule, KeyFormatClass,
-	KeyTimezone, KeyZeroPadWidth, KeyKafkaMetadata, KeyNullValues, KeyParquetCodec,
-	KeyAvroCodec, KeyBufferBytes, KeyMaxOpenFiles, KeyRetryTimeout, KeySpoolDir,
-	KeyUploadConcur, KeyCompatibility,
-	KeyPartitionerClass, KeyPartitionFieldName, KeyPathFormat, KeyPartitionDuration,
-	KeyLocale, KeyTimestampExtractor, KeyTimestampField,
+// Groups of the storage keys, as Confluent's storage sinks group them.
+const (
+	groupConnector   = "Connector"
+	groupStorage     = "Storage"
+	groupPartitioner = "Partitioner"
+)
+
+// key declares a storage key with no default.
+func key(name string, typ connectors.ConfigType, imp connectors.Importance, group,
+	doc string,
+) connectors.ConfigKey {
+	return connectors.ConfigKey{Name: name, Type: typ, Importance: imp, Group: group,
+		Documentation: doc}
+}
+
+// keyDefault declares a storage key with a default.
+func keyDefault(name string, typ connectors.ConfigType, def string, imp connectors.Importance,
+	group, doc string,
+) connectors.ConfigKey {
+	k := key(name, typ, imp, group, doc)
+	k.Default = def
+	return k
+}
+
+// configKeys describes every key ParseConfig and the partitioners read but
+// errors.retry.timeout, which the runtime describes.
+var configKeys = []connectors.ConfigKey{
+	{Name: KeyFlushSize, Type: connectors.TypeInt, Required: true,
+		Importance: connectors.ImportanceHigh, Group: groupConnector,
+		Documentation: "Records of a Kafka partition written to a file before it is " +
+			"committed."},
+	keyDefault(KeyRotateInterval, connectors.TypeLong, "-1", connectors.ImportanceHigh,
+		groupConnector, "Commit a file once its records' times span this many "+
+			"milliseconds, as timestamp.extractor reads them; -1 turns it off."),
+	keyDefault(KeyRotateSchedule, connectors.TypeLong, "-1", connectors.ImportanceMedium,
+		groupConnector, "Commit open files every this many milliseconds of wall-clock "+
+			"time, in timezone; -1 turns it off."),
+	keyDefault(KeyFormatClass, connectors.TypeClass, "parquet", connectors.ImportanceHigh,
+		groupConnector, "Format of the data files: parquet, avro or json, or Confluent's "+
+			"format class names."),
+	keyDefault(KeyParquetCodec, connectors.TypeString, "snappy", connectors.ImportanceLow,
+		groupConnector, "Compression of Parquet files: none, snappy, gzip, zstd, lz4 or "+
+			"brotli."),
+	keyDefault(KeyAvroCodec, connectors.TypeString, "null", connectors.ImportanceLow,
+		groupConnector, "Compression of Avro files: null, deflate, snappy or zstandard."),
+	keyDefault(KeyKafkaMetadata, connectors.TypeBoolean, "true", connectors.ImportanceLow,
+		groupConnector, "Add the columns _kafka_topic, _kafka_partition, _kafka_offset "+
+			"and _kafka_timestamp to each row."),
+	keyDefault(KeyNullValues, connectors.TypeString, "fail", connectors.ImportanceLow,
+		groupConnector, "What a record with a null value does: fail fails the task, "+
+			"ignore skips the record."),
+	keyDefault(KeyCompatibility, connectors.TypeString, CompatNone,
+		connectors.ImportanceLow, groupConnector, "NONE writes each schema version to "+
+			"its own files; BACKWARD, FORWARD and FULL let records of compatible "+
+			"versions share a file."),
+	keyDefault(KeyTopicsDir, connectors.TypeString, defaultTopicsDir,
+		connectors.ImportanceMedium, groupStorage,
+		"Top-level directory of the data files in the store."),
+	keyDefault(KeyZeroPadWidth, connectors.TypeInt, strconv.Itoa(defaultZeroPad),
+		connectors.ImportanceLow, groupStorage,
+		"Digits the start offset in file names is padded to with zeros."),
+	keyDefault(KeyBufferBytes, connectors.TypeInt, strconv.Itoa(defaultBufferBytes),
+		connectors.ImportanceLow, groupStorage,
+		"Bytes a file writer buffers in memory before writing them to the spool file."),
+	keyDefault(KeyMaxOpenFiles, connectors.TypeInt, strconv.Itoa(defaultMaxOpenFiles),
+		connectors.ImportanceLow, groupStorage,
+		"Files a Kafka partition may have open at once before they are committed."),
+	key(KeySpoolDir, connectors.TypeString, connectors.ImportanceLow, groupStorage,
+		"Local directory files are written to before upload; unset uses the worker's."),
+	keyDefault(KeyUploadConcur, connectors.TypeInt, "8", connectors.ImportanceLow,
+		groupStorage, "Uploads of one commit in flight at once."),
+	keyDefault(KeyPartitionerClass, connectors.TypeClass, "default",
+		connectors.ImportanceHigh, groupPartitioner, "How records map to directories: "+
+			"default (by Kafka partition), field, time, hourly, daily, or Confluent's "+
+			"partitioner class names."),
+	key(KeyPartitionFieldName, connectors.TypeList, connectors.ImportanceMedium,
+		groupPartitioner, "Fields whose values name the directory with the field "+
+			"partitioner, separated by commas."),
+	key(KeyPathFormat, connectors.TypeString, connectors.ImportanceMedium,
+		groupPartitioner, "Directory pattern of the time partitioner in Joda-Time "+
+			"syntax, such as 'year'=YYYY/'month'=MM/'day'=dd."),
+	key(KeyPartitionDuration, connectors.TypeLong, connectors.ImportanceMedium,
+		groupPartitioner, "Length in milliseconds of a time partitioner's directory."),
+	key(KeyTimezone, connectors.TypeString, connectors.ImportanceMedium, groupPartitioner,
+		"IANA time zone of time-based directories and rotate.schedule.interval.ms, "+
+			"such as UTC."),
+	key(KeyLocale, connectors.TypeString, connectors.ImportanceLow, groupPartitioner,
+		"Locale of month names in path.format; only English names are available."),
+	keyDefault(KeyTimestampExtractor, connectors.TypeString, "Record",
+		connectors.ImportanceMedium, groupPartitioner, "Time of a record for the time "+
+			"partitioners and rotate.interval.ms: Record (its Kafka timestamp) or "+
+			"RecordField (timestamp.field)."),
+	key(KeyTimestampField, connectors.TypeString, connectors.ImportanceMedium,
+		groupPartitioner, "Field holding a record's time with "+
+			"timestamp.extractor=RecordField; a.b.c names a nested field."),
 }
 
 // Config is the parsed, validated configuration of a storage sink task.

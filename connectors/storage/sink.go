@@ -36,11 +36,11 @@ func (c *Connector) Validate(config map[string]string) []connectors.FieldError {
 	return errs
 }
 
-// ConfigDef implements connectors.ConfigDefiner: the keys of package
-// storage, its partitioners' and the back end's.
+// ConfigDef implements connectors.ConfigDefiner: the back end's keys, then
+// those of package storage and its partitioners.
 func (c *Connector) ConfigDef() connectors.ConfigDef {
 	return connectors.ConfigDef{
-		Keys:     append(slices.Clone(configKeys), c.Def.Keys...),
+		Keys:     slices.Concat(c.Def.Keys, configKeys),
 		Prefixes: slices.Clone(c.Def.Prefixes),
 	}
 }

@@ -8,7 +8,8 @@ import (
 )
 
 func TestUnknownKeys(t *testing.T) {
-	def := connectors.ConfigDef{Keys: []string{"flush.size", "s3.bucket.name"},
+	def := connectors.ConfigDef{
+		Keys:     []connectors.ConfigKey{{Name: "flush.size"}, {Name: "s3.bucket.name"}},
 		Prefixes: []string{"s3.sse."}}
 	cfg := map[string]string{
 		// Known: the runtime's, the connector's and those under a prefix.

@@ -13,13 +13,6 @@ import (
 	"github.com/tributary-io/tributary/runtime/worker/workertest"
 )
 
-// declaredSink is workertest.Sink declaring its keys.
-type declaredSink struct{ workertest.Sink }
-
-func (declaredSink) ConfigDef() connectors.ConfigDef {
-	return connectors.ConfigDef{Keys: []string{"fake.required", "flush.size"}}
-}
-
 // TestUnknownKeysWarn creates and then restores a connector whose config
 // holds a misspelt key, another plugin's key and keys the runtime owns:
 // each time, the connector runs and the worker warns once per unknown key,
@@ -31,7 +24,7 @@ func TestUnknownKeysWarn(t *testing.T) {
 	newWorker := func() *worker.Worker {
 		w := worker.New(worker.Options{
 			Brokers: []string{"127.0.0.1:1"},
-			Plugins: map[string]connectors.SinkConnector{"fake": declaredSink{}},
+			Plugins: map[string]connectors.SinkConnector{"fake": workertest.DeclaredSink{}},
 			NewDecoder: func(map[string]string) (worker.Decoder, error) {
 				return workertest.Raw{}, nil
 			},

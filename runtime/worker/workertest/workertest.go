@@ -25,6 +25,22 @@ func (Sink) Validate(cfg map[string]string) []connectors.FieldError {
 	return nil
 }
 
+// DeclaredSink is a Sink that declares its keys, fake.required and
+// flush.size, as a connectors.ConfigDefiner.
+type DeclaredSink struct{ Sink }
+
+// ConfigDef implements connectors.ConfigDefiner.
+func (DeclaredSink) ConfigDef() connectors.ConfigDef {
+	return connectors.ConfigDef{Keys: []connectors.ConfigKey{
+		{Name: "fake.required", Type: connectors.TypeString, Required: true,
+			Importance: connectors.ImportanceHigh, Group: "Fake",
+			Documentation: "Any value but empty."},
+		{Name: "flush.size", Type: connectors.TypeInt, Default: "1",
+			Importance: connectors.ImportanceLow, Group: "Fake",
+			Documentation: "Records per write."},
+	}}
+}
+
 // TaskConfigs implements connectors.SinkConnector.
 func (Sink) TaskConfigs(cfg map[string]string, n int) []map[string]string {
 	out := make([]map[string]string, n)
