@@ -127,6 +127,25 @@ func CanonicalClass(class string) string {
 	return class
 }
 
+// pluginClasses maps the short names of the sinks Tributary ships to the
+// class names the REST API lists them by: Kafka Connect's, where the sink
+// takes that connector's keys. The file sink is Tributary's own (Kafka
+// Connect's FileStreamSinkConnector writes lines to one file) and keeps its
+// short name.
+var pluginClasses = map[string]string{
+	"s3": "io.confluent.connect.s3.S3SinkConnector",
+}
+
+// PluginClass returns the class name a connector plugin is listed by: the
+// full class name for a short name that has one, else short itself.
+// CanonicalClass maps it back.
+func PluginClass(short string) string {
+	if class, ok := pluginClasses[short]; ok {
+		return class
+	}
+	return short
+}
+
 // converterAliases maps accepted converter names to their short names.
 var converterAliases = map[string]string{
 	"avro":                          ConverterAvro,

@@ -35,8 +35,12 @@
 //   - GET /connectors/{c}/topics lists the topics the connector's consumer
 //     group has committed offsets for, and topic tracking cannot be reset
 //     (403, as Kafka Connect answers with topic.tracking.allow.reset=false).
-//   - Connector plugins describe the framework keys only; a plugin's own
-//     keys show in validation results through their errors.
+//   - The S3 sink is listed as io.confluent.connect.s3.S3SinkConnector; the
+//     local-directory sink, which is not Kafka Connect's
+//     FileStreamSinkConnector, as file. Both names and the aliases work
+//     wherever a plugin is named.
+//   - Only connector plugins have config routes; transformations,
+//     predicates and converters are listed but not described.
 //   - Every connector is a sink: offsets are the consumer group's committed
 //     offsets, in Kafka Connect's sink form.
 package rest

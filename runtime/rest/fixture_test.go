@@ -49,7 +49,7 @@ func newFixture(t *testing.T, opts Options, tweaks ...func(*worker.Options)) *fi
 
 	wo := worker.Options{
 		Brokers:        kc.ListenAddrs(),
-		Plugins:        map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
+		Plugins:        map[string]connectors.SinkConnector{"fake": workertest.DeclaredSink{}},
 		NewDecoder:     func(map[string]string) (worker.Decoder, error) { return workertest.Raw{}, nil },
 		CommitInterval: 50 * time.Millisecond,
 		SessionTimeout: 6 * time.Second,

@@ -1,11 +1,14 @@
 package rest
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/connectors/transform"
 	"github.com/tributary-io/tributary/runtime/config"
 	"github.com/tributary-io/tributary/schemas"
 )
@@ -47,64 +50,81 @@ type configInfos struct {
 	Configs    []configInfo `json:"configs"`
 }
 
-func ptr(s string) *string { return &s }
-
-// frameworkKeys are the keys every sink shares, defined as Kafka Connect
-// defines them.
-var frameworkKeys = func() []configKeyInfo {
-	keys := []configKeyInfo{
-		{Name: "name", Type: "STRING", Required: true, Importance: "HIGH",
-			Documentation: "Globally unique name to use for this connector.",
-			DisplayName:   "Connector name", Width: "MEDIUM"},
-		{Name: config.KeyConnectorClass, Type: "STRING", Required: true, Importance: "HIGH",
-			Documentation: "Name or alias of the connector class.",
-			DisplayName:   "Connector class", Width: "LONG"},
-		{Name: config.KeyTasksMax, Type: "INT", DefaultValue: ptr("1"), Importance: "HIGH",
-			Documentation: "Maximum number of tasks to use for this connector.",
-			DisplayName:   "Tasks max", Width: "SHORT"},
-		{Name: config.KeyTopics, Type: "LIST", DefaultValue: ptr(""), Importance: "HIGH",
-			Documentation: "List of topics to consume, separated by commas.",
-			DisplayName:   "Topics", Width: "LONG"},
-		{Name: config.KeyTopicsRegex, Type: "STRING", DefaultValue: ptr(""),
-			Importance:    "HIGH",
-			Documentation: "Regular expression (RE2 syntax) of the topics to consume.",
-			DisplayName:   "Topics regex", Width: "LONG"},
-		{Name: config.KeyKeyConverter, Type: "CLASS", Importance: "LOW",
-			Documentation: "Converter of record keys.", DisplayName: "Key converter class",
-			Width: "SHORT"},
-		{Name: config.KeyValueConverter, Type: "CLASS", Importance: "LOW",
-			Documentation: "Converter of record values.", DisplayName: "Value converter class",
-			Width: "SHORT"},
-		{Name: config.KeyValueRegistryURL, Type: "LIST", Importance: "MEDIUM",
-			Documentation: "Schema Registry URLs of the value converter.",
-			DisplayName:   "Schema Registry URLs", Width: "LONG"},
-		{Name: config.KeyErrorsTolerance, Type: "STRING", DefaultValue: ptr("none"),
-			Importance:    "MEDIUM",
-			Documentation: "none fails the task on a record it cannot convert; all skips it.",
-			DisplayName:   "Error tolerance", Width: "SHORT", Group: "Error Handling"},
-	}
-	for i := range keys {
-		if keys[i].Group == "" {
-			keys[i].Group = "Common"
+// keyInfos describes keys in Kafka Connect's shape. A key's order is its
+// place among the keys of its group, counted from 1, as Kafka Connect's
+// order_in_group is.
+func keyInfos(keys []connectors.ConfigKey) []configKeyInfo {
+	out := make([]configKeyInfo, len(keys))
+	inGroup := map[string]int{}
+	for i, k := range keys {
+		inGroup[k.Group]++
+		info := configKeyInfo{Name: k.Name, Type: string(k.Type), Required: k.Required,
+			Importance: string(k.Importance), Documentation: k.Documentation,
+			Group: k.Group, Order: inGroup[k.Group], Width: "NONE",
+			DisplayName: k.DisplayName, Dependents: []string{}}
+		if !k.Required {
+			info.DefaultValue = &k.Default
 		}
-		keys[i].Order = i + 1
-		keys[i].Dependents = []string{}
+		if info.DisplayName == "" {
+			info.DisplayName = k.Name
+		}
+		out[i] = info
 	}
-	return keys
-}()
+	return out
+}
 
+// pluginKeys returns the keys of a connector plugin: its own, then the
+// framework's that it does not define itself, as Kafka Connect lists them
+// for GET /connector-plugins/{plugin}/config. Validation lists the
+// framework's first, as Kafka Connect does there.
+func (s *Server) pluginKeys(class string, frameworkFirst bool) []connectors.ConfigKey {
+	def, _ := s.opts.Herder.PluginConfigDef(class)
+	own := map[string]bool{}
+	for _, k := range def.Keys {
+		own[k.Name] = true
+	}
+	framework := slices.DeleteFunc(config.FrameworkKeys(), func(k connectors.ConfigKey) bool {
+		return own[k.Name]
+	})
+	if frameworkFirst {
+		return slices.Concat(framework, def.Keys)
+	}
+	return slices.Concat(def.Keys, framework)
+}
+
+// Kafka Connect's plugin types.
+const (
+	typeSink            = "sink"
+	typeTransformation  = "transformation"
+	typePredicate       = "predicate"
+	typeConverter       = "converter"
+	typeHeaderConverter = "header_converter"
+)
+
+// listPlugins lists the connectors by class name and, when connectorsOnly
+// is false, the transformations, predicates and converters too, in Kafka
+// Connect's order. Kafka Connect reads any connectorsOnly value but true,
+// in any case, as false.
 func (s *Server) listPlugins(r *http.Request) (int, any, error) {
 	out := []pluginInfo{}
-	for _, p := range s.opts.Herder.Plugins() {
-		out = append(out, pluginInfo{Class: p, Type: "sink", Version: s.opts.Version})
-	}
-	if r.URL.Query().Get("connectorsOnly") == "false" {
-		for _, class := range []string{schemas.ClassAvroConverter, schemas.ClassJSONConverter,
-			schemas.ClassStringConverter, schemas.ClassByteArrayConverter} {
-			out = append(out, pluginInfo{Class: class, Type: "converter", Version: s.opts.Version})
+	add := func(typ string, classes ...string) {
+		for _, c := range classes {
+			out = append(out, pluginInfo{Class: c, Type: typ, Version: s.opts.Version})
 		}
-		out = append(out, pluginInfo{Class: schemas.ClassSimpleHeader, Type: "header_converter",
-			Version: s.opts.Version})
+	}
+	var sinks []string
+	for _, p := range s.opts.Herder.Plugins() {
+		sinks = append(sinks, config.PluginClass(p))
+	}
+	slices.Sort(sinks)
+	add(typeSink, sinks...)
+	if only := r.URL.Query()["connectorsOnly"]; len(only) > 0 &&
+		!strings.EqualFold(only[0], "true") {
+		add(typeTransformation, transform.TransformClasses()...)
+		add(typePredicate, transform.PredicateClasses()...)
+		add(typeConverter, schemas.ClassAvroConverter, schemas.ClassJSONConverter,
+			schemas.ClassStringConverter, schemas.ClassByteArrayConverter)
+		add(typeHeaderConverter, schemas.ClassSimpleHeader)
 	}
 	return http.StatusOK, out, nil
 }
@@ -122,10 +142,11 @@ func (s *Server) plugin(name string) (string, bool) {
 
 func (s *Server) pluginConfig(r *http.Request) (int, any, error) {
 	name := r.PathValue("plugin")
-	if _, ok := s.plugin(name); !ok {
+	class, ok := s.plugin(name)
+	if !ok {
 		return 0, nil, errorf(http.StatusNotFound, "Unknown plugin %s.", name)
 	}
-	return http.StatusOK, frameworkKeys, nil
+	return http.StatusOK, keyInfos(s.pluginKeys(class, false)), nil
 }
 
 func (s *Server) validate(r *http.Request) (int, any, error) {
@@ -141,7 +162,7 @@ func (s *Server) validate(r *http.Request) (int, any, error) {
 	class, ok := cfg[config.KeyConnectorClass]
 	if !ok {
 		return 0, nil, errorf(http.StatusBadRequest,
-			"Connector config %v contains no connector type", config.Mask(cfg))
+			"Connector config %s contains no connector type", javaMap(config.Mask(cfg)))
 	}
 	if !sameType(class, pluginName) {
 		return 0, nil, errorf(http.StatusBadRequest,
@@ -152,7 +173,22 @@ func (s *Server) validate(r *http.Request) (int, any, error) {
 		errs = append(errs, connectors.FieldError{Key: k,
 			Message: "Null value can not be supplied as the configuration value."})
 	}
-	return http.StatusOK, validation(class, cfg, errs), nil
+	return http.StatusOK, validation(class, s.pluginKeys(class, true), cfg, errs), nil
+}
+
+// javaMap formats m as Java prints a map, {k1=v1, k2=v2}, keys sorted, as
+// Kafka Connect's messages quote configs.
+func javaMap(m map[string]string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k + "=" + m[k])
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // sameType applies Kafka Connect's check of the path against
@@ -165,9 +201,12 @@ func sameType(class, plugin string) bool {
 	return strings.HasSuffix(trim(class), trim(plugin))
 }
 
-// validation builds the ConfigInfos of cfg: the framework keys with their
-// values, then every other key that has errors, without a definition.
-func validation(class string, cfg map[string]string, errs []connectors.FieldError) configInfos {
+// validation builds the ConfigInfos of cfg: every key of keys with its
+// value and errors, then every other key that has errors, without a
+// definition. Groups are listed in the order keys first name them.
+func validation(class string, keys []connectors.ConfigKey, cfg map[string]string,
+	errs []connectors.FieldError,
+) configInfos {
 	byKey := map[string][]string{}
 	for _, fe := range errs {
 		byKey[fe.Key] = append(byKey[fe.Key], fe.Message)
@@ -184,12 +223,14 @@ func validation(class string, cfg map[string]string, errs []connectors.FieldErro
 		}
 		return v
 	}
-	out := configInfos{Name: class, ErrorCount: len(errs),
-		Groups: []string{"Common", "Error Handling"}, Configs: []configInfo{}}
+	out := configInfos{Name: class, ErrorCount: len(errs), Groups: []string{},
+		Configs: []configInfo{}}
 	defined := map[string]bool{}
-	for i := range frameworkKeys {
-		k := frameworkKeys[i]
+	for _, k := range keyInfos(keys) {
 		defined[k.Name] = true
+		if !slices.Contains(out.Groups, k.Group) {
+			out.Groups = append(out.Groups, k.Group)
+		}
 		out.Configs = append(out.Configs, configInfo{Definition: &k, Value: value(k.Name)})
 	}
 	var rest []string

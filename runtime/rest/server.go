@@ -46,6 +46,7 @@ type Herder interface {
 	AlterOffsets(ctx context.Context, name string, offsets map[connectors.TopicPartition]*int64) (bool, error)
 	ResetOffsets(ctx context.Context, name string) (bool, error)
 	Plugins() []string
+	PluginConfigDef(class string) (connectors.ConfigDef, bool)
 	ValidateFields(name string, cfg map[string]string) []connectors.FieldError
 	Secrets() *config.Secrets
 }

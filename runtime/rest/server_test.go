@@ -236,53 +236,7 @@ func testRoutes(t *testing.T, f *fixture) {
 	f.waitState("a", "RUNNING", 2)
 	waitOffsets(t, f, "a", 10) // replayed from the start after the reset
 
-	// Plugins and validation.
-	var plugins []pluginInfo
-	f.expect(http.StatusOK, "GET", "/connector-plugins", nil, &plugins)
-	if len(plugins) != 1 || plugins[0] != (pluginInfo{Class: "fake", Type: "sink", Version: "1.0.0"}) {
-		t.Errorf("plugins: %+v", plugins)
-	}
-	f.expect(http.StatusOK, "GET", "/connector-plugins?connectorsOnly=false", nil, &plugins)
-	if len(plugins) != 6 || plugins[1].Type != "converter" ||
-		plugins[2].Class != "org.apache.kafka.connect.json.JsonConverter" ||
-		plugins[5].Type != "header_converter" {
-		t.Errorf("all plugins: %+v", plugins)
-	}
-	var keys []configKeyInfo
-	f.expect(http.StatusOK, "GET", "/connector-plugins/fake/config", nil, &keys)
-	if len(keys) == 0 || keys[0].Name != "name" || !keys[0].Required {
-		t.Errorf("plugin config: %+v", keys)
-	}
-	f.expectError(http.StatusNotFound, "GET", "/connector-plugins/nope/config", nil,
-		"Unknown plugin nope.")
-	var vr configInfos
-	f.expect(http.StatusOK, "PUT", "/connector-plugins/fake/config/validate", map[string]any{
-		"connector.class": "fake", "name": "v", "tasks.max": "zero",
-		"aws.secret.access.key": "plain-secret-value",
-	}, &vr)
-	if vr.Name != "fake" || vr.ErrorCount != 3 {
-		t.Errorf("validate: %+v", vr)
-	}
-	byName := map[string]configInfo{}
-	for _, c := range vr.Configs {
-		byName[c.Value.Name] = c
-	}
-	if c := byName["tasks.max"]; c.Definition == nil || c.Definition.Type != "INT" ||
-		len(c.Value.Errors) != 1 || *c.Value.Value != "zero" {
-		t.Errorf("validate tasks.max: %+v", c)
-	}
-	if c := byName["fake.required"]; c.Definition != nil || len(c.Value.Errors) != 1 {
-		t.Errorf("validate fake.required: %+v", c)
-	}
-	if strings.Contains(string(f.expect(http.StatusOK, "PUT", "/connector-plugins/fake/config/validate",
-		map[string]any{"connector.class": "fake", "aws.secret.access.key": "plain-secret-value"},
-		nil)), "plain-secret-value") {
-		t.Error("validate echoed a secret")
-	}
-	f.expectError(http.StatusBadRequest, "PUT", "/connector-plugins/fake/config/validate",
-		map[string]any{"topics": "x"}, "contains no connector type")
-	f.expectError(http.StatusBadRequest, "PUT", "/connector-plugins/s3/config/validate",
-		map[string]any{"connector.class": "fake"}, "Included connector type fake does not match request type s3")
+	testPlugins(t, f)
 
 	// Loggers.
 	var levels map[string]loggerLevel
