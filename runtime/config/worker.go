@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -466,6 +467,16 @@ func setField(field reflect.Value, raw any) string {
 	}
 }
 
+// asJSON quotes a value of a config file as JSON, so that messages show
+// what the user wrote ([1,2], {"a":1}) rather than Go's notation for it.
+func asJSON(raw any) string {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return fmt.Sprintf("%q", fmt.Sprint(raw))
+	}
+	return string(b)
+}
+
 func toString(raw any) (string, string) {
 	switch v := raw.(type) {
 	case string:
@@ -473,7 +484,7 @@ func toString(raw any) (string, string) {
 	case int, int64, bool:
 		return fmt.Sprint(v), ""
 	default:
-		return "", fmt.Sprintf("want a single value, got %v", raw)
+		return "", fmt.Sprintf("want a single value, got %s", asJSON(raw))
 	}
 }
 
@@ -489,7 +500,7 @@ func toList(raw any) ([]string, string) {
 			parts = append(parts, strings.Split(s, ",")...)
 		}
 	default:
-		return nil, fmt.Sprintf("want a list, got %v", raw)
+		return nil, fmt.Sprintf("want a list, got %s", asJSON(raw))
 	}
 	out := []string{}
 	for _, p := range parts {
@@ -513,7 +524,7 @@ func toInt(raw any) (int64, string) {
 		}
 		return n, ""
 	default:
-		return 0, fmt.Sprintf("want an integer, got %v", raw)
+		return 0, fmt.Sprintf("want an integer, got %s", asJSON(raw))
 	}
 }
 

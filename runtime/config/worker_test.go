@@ -374,3 +374,22 @@ func TestWorkerUsage(t *testing.T) {
 		t.Errorf("%d usage texts for %d keys", len(workerUsage), len(workerFields))
 	}
 }
+
+// TestValueMessagesQuoteJSON checks that a config file value of the wrong
+// shape is quoted as the user wrote it, not in Go's notation.
+func TestValueMessagesQuoteJSON(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{second(toString(map[string]any{"a": 1})), `want a single value, got {"a":1}`},
+		{second(toString(nil)), "want a single value, got null"},
+		{second(toList(map[string]any{"a": "b"})), `want a list, got {"a":"b"}`},
+		{second(toInt([]any{1, 2})), "want an integer, got [1,2]"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+func second[T any](_ T, msg string) string { return msg }

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -435,10 +436,11 @@ func sinkOffset(partition, offset map[string]any) (connectors.TopicPartition, *i
 		return tp, nil, errorf(http.StatusBadRequest,
 			"Kafka topic must be specified in the partition: kafka_topic")
 	}
-	p, err := number(partition["kafka_partition"])
-	if err != nil {
+	p, ok := number(partition["kafka_partition"])
+	if !ok {
 		return tp, nil, errorf(http.StatusBadRequest,
-			"Failed to parse the following Kafka partition value in the provided offsets: %v", err)
+			"Failed to parse the following Kafka partition value in the provided offsets: %s",
+			jsonText(partition["kafka_partition"]))
 	}
 	tp = connectors.TopicPartition{Topic: topic, Partition: int32(p)}
 	if offset == nil {
@@ -449,29 +451,37 @@ func sinkOffset(partition, offset map[string]any) (connectors.TopicPartition, *i
 		return tp, nil, errorf(http.StatusBadRequest,
 			"The offset for sink connectors should either be null or contain the key 'kafka_offset'")
 	}
-	off, err := number(raw)
-	if err != nil || off < 0 {
+	off, ok := number(raw)
+	if !ok || off < 0 {
 		return tp, nil, errorf(http.StatusBadRequest,
-			"Failed to parse the following Kafka offset value in the provided offsets: %v", raw)
+			"Failed to parse the following Kafka offset value in the provided offsets: %s",
+			jsonText(raw))
 	}
 	return tp, &off, nil
 }
 
-func number(v any) (int64, error) {
+// number reads an integer given as a JSON number or a numeric string.
+func number(v any) (int64, bool) {
 	var s string
 	switch v := v.(type) {
 	case string:
 		s = v
-	case fmt.Stringer:
+	case json.Number:
 		s = v.String()
 	default:
-		return 0, fmt.Errorf("%v", v)
+		return 0, false
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	return n, err == nil
+}
+
+// jsonText returns v as JSON, as the user sent it: null, "abc", {"a":1}.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return 0, fmt.Errorf("%q", s)
+		return fmt.Sprintf("%q", fmt.Sprint(v))
 	}
-	return n, nil
+	return string(b)
 }
 
 // audit logs a config change with its secrets masked.

@@ -196,6 +196,22 @@ func testRoutes(t *testing.T, f *fixture) {
 	f.expectError(http.StatusBadRequest, "PATCH", "/connectors/a/offsets", map[string]any{
 		"offsets": []any{map[string]any{"partition": map[string]any{"kafka_partition": 0}}},
 	}, "kafka_topic")
+	for _, c := range []struct {
+		partition, offset any
+		want              string
+	}{
+		{nil, 1, "Kafka partition value in the provided offsets: null"},
+		{map[string]any{"p": 1}, 1, `Kafka partition value in the provided offsets: {"p":1}`},
+		{"x", 1, `Kafka partition value in the provided offsets: "x"`},
+		{0, "x", `Kafka offset value in the provided offsets: "x"`},
+		{0, -1, "Kafka offset value in the provided offsets: -1"},
+	} {
+		f.expectError(http.StatusBadRequest, "PATCH", "/connectors/a/offsets",
+			map[string]any{"offsets": []any{map[string]any{
+				"partition": map[string]any{"kafka_topic": "orders", "kafka_partition": c.partition},
+				"offset":    map[string]any{"kafka_offset": c.offset},
+			}}}, c.want)
+	}
 	var msg message
 	f.expect(http.StatusOK, "PATCH", "/connectors/a/offsets", map[string]any{
 		"offsets": []any{

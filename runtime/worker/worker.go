@@ -165,7 +165,8 @@ func (w *Worker) ValidateFields(name string, cfg map[string]string) []connectors
 	plugin := w.opts.Plugins[common.Class]
 	if plugin == nil && common.Class != "" {
 		errs = append(errs, connectors.FieldError{Key: KeyConnectorClass,
-			Message: fmt.Sprintf("no connector named %q; known: %v", common.Class, w.Plugins())})
+			Message: fmt.Sprintf("no connector named %q; known: %s", common.Class,
+				strings.Join(w.Plugins(), ", "))})
 	}
 	refs := w.opts.Providers.Check(cfg)
 	errs = append(errs, refs...)
