@@ -164,6 +164,33 @@ func testPlugins(t *testing.T, f *fixture) {
 	f.expectError(http.StatusBadRequest, "PUT", "/connector-plugins/s3/config/validate",
 		map[string]any{"connector.class": "fake"},
 		"Included connector type fake does not match request type s3")
+
+	// Only JSON is served: an Accept header that excludes it is refused.
+	for _, c := range []struct {
+		accept string
+		want   int
+	}{
+		{"", http.StatusOK},
+		{"*/*", http.StatusOK},
+		{"application/*", http.StatusOK},
+		{"application/json", http.StatusOK},
+		{"application/json; charset=utf-8", http.StatusOK},
+		{"text/html, application/json;q=0.5", http.StatusOK},
+		{"text/html,application/xhtml+xml,*/*;q=0.8", http.StatusOK},
+		{"text/html", http.StatusNotAcceptable},
+		{"text/plain, application/xml", http.StatusNotAcceptable},
+		{"application/json;q=0", http.StatusNotAcceptable},
+	} {
+		var header []string
+		if c.accept != "" {
+			header = []string{"Accept", c.accept}
+		}
+		got, body, hdr := f.do("GET", "/connector-plugins", nil, header...)
+		if got != c.want || hdr.Get("Content-Type") != "application/json" {
+			t.Errorf("Accept %q: %d %s %s, want %d", c.accept, got, hdr.Get("Content-Type"),
+				body, c.want)
+		}
+	}
 }
 
 // TestPluginAliases checks that a plugin with a Kafka Connect class name is

@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -126,6 +127,11 @@ func (s *Server) Handler() http.Handler {
 				"authentication required"))
 			return
 		}
+		if !acceptsJSON(r.Header.Values("Accept")) {
+			writeJSON(w, http.StatusNotAcceptable, errorf(http.StatusNotAcceptable,
+				"HTTP 406 Not Acceptable"))
+			return
+		}
 		if r.Body != nil && r.ContentLength != 0 {
 			if ct := r.Header.Get("Content-Type"); ct != "" {
 				if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
@@ -148,6 +154,32 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.mux.ServeHTTP(&errorWriter{ResponseWriter: w}, r)
 	})
+}
+
+// acceptsJSON reports whether Accept header values admit application/json,
+// the only type the API produces; no Accept header admits anything.
+func acceptsJSON(values []string) bool {
+	seen := false
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part == "" {
+				continue
+			}
+			seen = true
+			mt, params, err := mime.ParseMediaType(part)
+			if err != nil {
+				continue
+			}
+			if q, err := strconv.ParseFloat(params["q"], 64); err == nil && q <= 0 {
+				continue
+			}
+			switch mt {
+			case "*/*", "application/*", "application/json":
+				return true
+			}
+		}
+	}
+	return !seen
 }
 
 // authorized checks the request's credentials in constant time. Hashing
