@@ -170,6 +170,14 @@ func TestPluginConfigKeys(t *testing.T) {
 				t.Errorf("%s: %s not listed", c.plugin, name)
 			}
 		}
+		// Responses and logs mask values by key name: every key typed as a
+		// password must be one they mask, and every key they mask a password.
+		for _, k := range keys {
+			if (k.Type == "PASSWORD") != config.IsSecretKey(k.Name) {
+				t.Errorf("%s: %s is typed %s, but IsSecretKey says %v", c.plugin, k.Name,
+					k.Type, config.IsSecretKey(k.Name))
+			}
+		}
 		if k := byName["aws.secret.access.key"]; k.Name != "" && k.Type != "PASSWORD" {
 			t.Errorf("%s: aws.secret.access.key is %s, want PASSWORD", c.plugin, k.Type)
 		}
