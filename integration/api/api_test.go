@@ -48,9 +48,21 @@ func TestKafkaConnectClient(t *testing.T) {
 		Tasks    []map[string]any          `json:"tasks"`
 		Task0    map[string]any            `json:"task0"`
 		Plugins  []map[string]string       `json:"plugins"`
-		Paused   state                     `json:"paused"`
-		Resumed  state                     `json:"resumed"`
-		After    []string                  `json:"after_delete"`
+		Valid    struct {
+			ErrorCount int `json:"error_count"`
+			Configs    []struct {
+				Definition *struct {
+					Name string `json:"name"`
+				} `json:"definition"`
+				Value struct {
+					Name   string   `json:"name"`
+					Errors []string `json:"errors"`
+				} `json:"value"`
+			} `json:"configs"`
+		} `json:"validated"`
+		Paused  state    `json:"paused"`
+		Resumed state    `json:"resumed"`
+		After   []string `json:"after_delete"`
 	}
 	must(t, json.Unmarshal(out, &seen))
 	if seen.Cluster["kafka_cluster_id"] == "" || seen.Cluster["version"] == "" {
@@ -77,10 +89,24 @@ func TestKafkaConnectClient(t *testing.T) {
 	}
 	found := false
 	for _, p := range seen.Plugins {
-		found = found || (p["class"] == "s3" && p["type"] == "sink")
+		found = found || (p["class"] == "io.confluent.connect.s3.S3SinkConnector" &&
+			p["type"] == "sink")
 	}
 	if !found {
 		t.Errorf("plugins: %v", seen.Plugins)
+	}
+	defined, errs := map[string]bool{}, map[string][]string{}
+	for _, c := range seen.Valid.Configs {
+		if c.Definition != nil {
+			defined[c.Definition.Name] = true
+		}
+		if len(c.Value.Errors) > 0 {
+			errs[c.Value.Name] = c.Value.Errors
+		}
+	}
+	if seen.Valid.ErrorCount != 0 || !defined["s3.bucket.name"] || !defined["flush.size"] ||
+		!defined["errors.tolerance"] {
+		t.Errorf("validated: errors %v, definitions %v", errs, defined)
 	}
 }
 

@@ -36,6 +36,8 @@ def main():
     seen["tasks"] = kc.list_connector_tasks(name)
     seen["task0"] = kc.get_connector_task_status(name, 0)
     seen["plugins"] = kc.list_connector_plugins()
+    seen["validated"] = kc.validate_connector_config(config["connector.class"],
+                                                     dict(config, name=name))
     kc.pause_connector(name)
     seen["paused"] = wait_state(kc, name, "PAUSED")
     kc.resume_connector(name)
