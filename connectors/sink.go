@@ -95,8 +95,11 @@ type ConfigKey struct {
 // ConfigDefiner is implemented by a SinkConnector that declares its config
 // keys. The runtime calls ConfigDef when it creates, reconfigures or loads a
 // connector, never per record, and logs a warning for each key that neither
-// it nor the connector declares; the key is kept and the connector runs. A
-// connector that does not implement ConfigDefiner gets no such warnings.
+// it nor the connector declares; the key is kept and the connector runs.
+// The REST API calls it, possibly concurrently, to describe the plugin's
+// keys and to validate a config. A connector that does not implement
+// ConfigDefiner gets no warnings, and the API describes only the runtime's
+// keys for it.
 type ConfigDefiner interface {
 	ConfigDef() ConfigDef
 }
