@@ -3,219 +3,46 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/internal/compacted"
 )
 
 // connectorKeyPrefix starts the key of a connector's record in the config
 // topic, as in Kafka Connect's config topic.
 const connectorKeyPrefix = "connector-"
 
-// errKafkaClosed reports a call on a closed Kafka-backed store.
-var errKafkaClosed = errors.New("kafka store closed")
-
 // Topic describes a compacted storage topic.
-type Topic struct {
-	Name              string
-	Partitions        int32
-	ReplicationFactor int16
-}
+type Topic = compacted.Topic
 
 // EnsureTopic creates t with cleanup.policy=compact when it is missing, and
 // checks that an existing one has t.Partitions partitions: a config topic
 // with more than one would lose the order of its records.
 func EnsureTopic(ctx context.Context, adm *kadm.Client, t Topic) error {
-	compact := "compact"
-	resp, err := adm.CreateTopic(ctx, t.Partitions, t.ReplicationFactor,
-		map[string]*string{"cleanup.policy": &compact}, t.Name)
-	if err == nil {
-		err = resp.Err
-	}
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("create topic %s: %w", t.Name, err)
-	}
-	// Another worker may have created it a moment ago: its metadata may lag.
-	var details kadm.TopicDetails
-	for {
-		details, err = adm.ListTopics(ctx, t.Name)
-		if err == nil {
-			err = details.Error()
-		}
-		if err == nil || !kerr.IsRetriable(err) || !pause(ctx) {
-			break
-		}
-	}
+	return compacted.EnsureTopic(ctx, adm, t)
+}
+
+// follow creates t when missing, then reads it to its end with cl and
+// follows it until closed, applying each record with apply. kind names
+// what the topic holds. On error cl is closed.
+func follow(ctx context.Context, cl *kgo.Client, t Topic, kind string, log *slog.Logger,
+	apply func(r *kgo.Record),
+) (*compacted.Follower, error) {
+	f, err := compacted.Follow(ctx, cl, t, kind, log, apply)
 	if err != nil {
-		return fmt.Errorf("describe topic %s: %w", t.Name, err)
+		return nil, fmt.Errorf("open %s store: %w", kind, err)
 	}
-	if n := len(details[t.Name].Partitions); int32(n) != t.Partitions {
-		return fmt.Errorf("topic %s has %d partitions, want %d", t.Name, n, t.Partitions)
+	// The storage topics are never written in transactions.
+	if err := f.ReadToEnd(ctx); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open %s store: %w", kind, err)
 	}
-	return nil
-}
-
-// follower reads a compacted topic into a view and follows it until
-// closed. Its owner keeps the view and changes it in apply, which runs
-// with mu held, one record at a time, in each partition's order.
-type follower struct {
-	cl     *kgo.Client
-	topic  string
-	kind   string // what the topic holds, for messages: config, status
-	log    *slog.Logger
-	apply  func(r *kgo.Record)
-	cancel context.CancelFunc
-	done   chan struct{}
-
-	mu       sync.Mutex
-	applied  map[int32]int64 // offset of the last record applied per partition
-	progress chan struct{}   // closed and replaced whenever applied moves
-}
-
-// start creates t when missing, then reads it to its end and follows it
-// until close. On error the client is closed.
-func (f *follower) start(ctx context.Context, t Topic) error {
-	if err := EnsureTopic(ctx, kadm.NewClient(f.cl), t); err != nil {
-		f.cl.Close()
-		return fmt.Errorf("open %s store: %w", f.kind, err)
-	}
-	parts := map[int32]kgo.Offset{}
-	for p := range t.Partitions {
-		parts[p] = kgo.NewOffset().AtStart()
-	}
-	f.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{f.topic: parts})
-	readCtx, cancel := context.WithCancel(context.Background())
-	f.cancel, f.done = cancel, make(chan struct{})
-	f.applied, f.progress = map[int32]int64{}, make(chan struct{})
-	go f.read(readCtx)
-	if err := f.readToEnd(ctx); err != nil {
-		f.close()
-		return err
-	}
-	return nil
-}
-
-// close stops following the topic; calls after it fail.
-func (f *follower) close() {
-	f.cancel()
-	<-f.done
-	f.cl.Close()
-}
-
-// offset returns the offset of the last record applied in partition p, -1
-// before any.
-func (f *follower) offset(p int32) int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if off, ok := f.applied[p]; ok {
-		return off
-	}
-	return -1
-}
-
-// readToEnd waits until the view holds every record the topic held when it
-// was called.
-func (f *follower) readToEnd(ctx context.Context) error {
-	var ends kadm.ListedOffsets
-	for {
-		var err error
-		ends, err = kadm.NewClient(f.cl).ListEndOffsets(ctx, f.topic)
-		if err == nil {
-			err = ends.Error()
-		}
-		if err == nil {
-			break
-		}
-		// A topic just created may not have a leader yet.
-		if !kerr.IsRetriable(err) || !pause(ctx) {
-			return fmt.Errorf("read end of %s topic %s: %w", f.kind, f.topic, err)
-		}
-	}
-	// The topic is never written in transactions and compaction keeps the
-	// active segment, so the record before each end offset exists.
-	var err error
-	ends.Each(func(o kadm.ListedOffset) {
-		if err == nil {
-			err = f.waitFor(ctx, o.Partition, o.Offset-1)
-		}
-	})
-	return err
-}
-
-// waitFor returns once the record at offset of partition p is applied.
-func (f *follower) waitFor(ctx context.Context, p int32, offset int64) error {
-	for {
-		// Read both under one lock: a record applied between two reads
-		// would replace the channel this loop then waits on in vain.
-		f.mu.Lock()
-		applied, ok := f.applied[p]
-		progress := f.progress
-		f.mu.Unlock()
-		if !ok {
-			applied = -1
-		}
-		if applied >= offset {
-			return nil
-		}
-		select {
-		case <-progress:
-		case <-f.done:
-			return errKafkaClosed
-		case <-ctx.Done():
-			return fmt.Errorf("read %s topic %s to %d: %w", f.kind, f.topic, offset,
-				ctx.Err())
-		}
-	}
-}
-
-func (f *follower) progressChan() chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.progress
-}
-
-// read applies the topic's records until ctx ends.
-func (f *follower) read(ctx context.Context) {
-	defer close(f.done)
-	for {
-		fetches := f.cl.PollFetches(ctx)
-		if fetches.IsClientClosed() || ctx.Err() != nil {
-			return
-		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			f.log.Warn("read "+f.kind+" topic", "topic", topic, "partition", p, "err", err)
-		})
-		f.mu.Lock()
-		moved := false
-		fetches.EachRecord(func(r *kgo.Record) {
-			f.apply(r)
-			f.applied[r.Partition], moved = r.Offset, true
-		})
-		if moved {
-			close(f.progress)
-			f.progress = make(chan struct{})
-		}
-		f.mu.Unlock()
-	}
-}
-
-// produce appends r and waits until the view applied it.
-func (f *follower) produce(ctx context.Context, r *kgo.Record) error {
-	r.Topic = f.topic
-	if err := f.cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-		return fmt.Errorf("write %s to %s topic %s: %w", r.Key, f.kind, f.topic, err)
-	}
-	return f.waitFor(ctx, r.Partition, r.Offset)
+	return f, nil
 }
 
 // Kafka is a ConfigStore kept in a compacted topic of one partition, Kafka
@@ -228,8 +55,10 @@ func (f *follower) produce(ctx context.Context, r *kgo.Record) error {
 // topic's end offset. Put and Delete return once the record is on every
 // in-sync replica and applied to this store's view.
 type Kafka struct {
-	f follower
-	m map[string]Connector // guarded by f.mu
+	f     *compacted.Follower
+	topic string
+	log   *slog.Logger
+	m     map[string]Connector // guarded by f's lock
 }
 
 // OpenKafka creates topic when missing (one partition, compacted, with
@@ -242,28 +71,28 @@ func OpenKafka(ctx context.Context, topic string, rf int16, log *slog.Logger,
 	if err != nil {
 		return nil, fmt.Errorf("open config store %s: %w", topic, err)
 	}
-	s := &Kafka{m: map[string]Connector{}}
-	s.f = follower{cl: cl, topic: topic, kind: "config", log: log, apply: s.apply}
-	if err := s.f.start(ctx, Topic{topic, 1, rf}); err != nil {
+	s := &Kafka{topic: topic, log: log, m: map[string]Connector{}}
+	t := Topic{Name: topic, Partitions: 1, ReplicationFactor: rf}
+	if s.f, err = follow(ctx, cl, t, "config", log, s.apply); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // Close stops following the topic; calls after it fail.
-func (s *Kafka) Close() { s.f.close() }
+func (s *Kafka) Close() { s.f.Close() }
 
 // Offset returns the offset of the last record applied, -1 before any.
-func (s *Kafka) Offset() int64 { return s.f.offset(0) }
+func (s *Kafka) Offset() int64 { return s.f.Offset(0) }
 
 // Progress returns a channel closed the next time a record is applied,
 // written by this worker or another one.
-func (s *Kafka) Progress() <-chan struct{} { return s.f.progressChan() }
+func (s *Kafka) Progress() <-chan struct{} { return s.f.Progress() }
 
 // ReadToEnd waits until the view holds every record the topic held when it
 // was called and returns the offset applied.
 func (s *Kafka) ReadToEnd(ctx context.Context) (int64, error) {
-	if err := s.f.readToEnd(ctx); err != nil {
+	if err := s.f.ReadToEnd(ctx); err != nil {
 		return 0, err
 	}
 	return s.Offset(), nil
@@ -271,10 +100,10 @@ func (s *Kafka) ReadToEnd(ctx context.Context) (int64, error) {
 
 // WaitFor returns once the record at offset is applied.
 func (s *Kafka) WaitFor(ctx context.Context, offset int64) error {
-	return s.f.waitFor(ctx, 0, offset)
+	return s.f.WaitFor(ctx, 0, offset)
 }
 
-// apply changes the view by one record. Call with f.mu held.
+// apply changes the view by one record. Call with f locked.
 func (s *Kafka) apply(r *kgo.Record) {
 	name, ok := strings.CutPrefix(string(r.Key), connectorKeyPrefix)
 	if !ok {
@@ -286,7 +115,7 @@ func (s *Kafka) apply(r *kgo.Record) {
 	}
 	var c Connector
 	if err := json.Unmarshal(r.Value, &c); err != nil || c.Name != name {
-		s.f.log.Error("skip bad config record", "topic", s.f.topic, "offset", r.Offset,
+		s.log.Error("skip bad config record", "topic", s.topic, "offset", r.Offset,
 			"connector", name, "err", err)
 		return
 	}
@@ -295,8 +124,8 @@ func (s *Kafka) apply(r *kgo.Record) {
 
 // write appends one record and waits until the view applied it.
 func (s *Kafka) write(ctx context.Context, name string, value []byte) error {
-	return s.f.produce(ctx, &kgo.Record{Partition: 0, Key: []byte(connectorKeyPrefix + name),
-		Value: value})
+	return s.f.WriteAndWait(ctx, &kgo.Record{Partition: 0,
+		Key: []byte(connectorKeyPrefix + name), Value: value})
 }
 
 // Connectors implements ConfigStore.
@@ -304,20 +133,16 @@ func (s *Kafka) Connectors(ctx context.Context) ([]Connector, error) {
 	if _, err := s.ReadToEnd(ctx); err != nil {
 		return nil, err
 	}
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
+	s.f.Lock()
+	defer s.f.Unlock()
 	return sorted(s.m), nil
 }
 
 // Snapshot returns the connectors applied so far without reading further.
 func (s *Kafka) Snapshot() ([]Connector, int64) {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	off, ok := s.f.applied[0]
-	if !ok {
-		off = -1
-	}
-	return sorted(s.m), off
+	s.f.Lock()
+	defer s.f.Unlock()
+	return sorted(s.m), s.f.Applied(0)
 }
 
 // Put implements ConfigStore.
@@ -332,14 +157,4 @@ func (s *Kafka) Put(ctx context.Context, c Connector) error {
 // Delete implements ConfigStore.
 func (s *Kafka) Delete(ctx context.Context, name string) error {
 	return s.write(ctx, name, nil)
-}
-
-// pause waits a moment before a retry and reports whether ctx allows one.
-func pause(ctx context.Context) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(100 * time.Millisecond):
-		return true
-	}
 }

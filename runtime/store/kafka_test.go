@@ -4,11 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -91,47 +89,4 @@ func TestKafkaSharesConnectorsBetweenWorkers(t *testing.T) {
 		t.Fatalf("late reader: %+v", got)
 	}
 
-	// The topic is compacted and has one partition.
-	adm := kadm.NewClient(w1.f.cl)
-	rc, err := adm.DescribeTopicConfigs(ctx, "connect-configs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := rc.On("connect-configs", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy := ""
-	for _, kv := range c.Configs {
-		if kv.Key == "cleanup.policy" {
-			policy = kv.MaybeValue()
-		}
-	}
-	if policy != "compact" {
-		t.Fatalf("cleanup.policy %q, want compact", policy)
-	}
-}
-
-func TestEnsureTopicRefusesOtherPartitionCount(t *testing.T) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "configs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	err = EnsureTopic(ctx, kadm.NewClient(cl), Topic{Name: "configs", Partitions: 1,
-		ReplicationFactor: 1})
-	if err == nil || !strings.Contains(err.Error(), "has 3 partitions, want 1") {
-		t.Fatalf("got %v, want a partition count error", err)
-	}
-	if err := EnsureTopic(ctx, kadm.NewClient(cl), Topic{Name: "statuses", Partitions: 5,
-		ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/internal/compacted"
 )
 
 // Key prefixes of the status topic's records, as in Kafka Connect's
@@ -82,8 +84,10 @@ func (s Status) supersedes(held Status) bool {
 // topic, so any of them can answer for the cluster. Records with the same
 // key go to the same partition, which keeps their order.
 type KafkaStatus struct {
-	f follower
-	m map[StatusKey]Status // guarded by f.mu
+	f     *compacted.Follower
+	topic string
+	log   *slog.Logger
+	m     map[StatusKey]Status // guarded by f's lock
 }
 
 // OpenKafkaStatus creates t when missing, reads it to its end and follows
@@ -94,33 +98,32 @@ func OpenKafkaStatus(ctx context.Context, t Topic, log *slog.Logger, opts ...kgo
 	if err != nil {
 		return nil, fmt.Errorf("open status store %s: %w", t.Name, err)
 	}
-	s := &KafkaStatus{m: map[StatusKey]Status{}}
-	s.f = follower{cl: cl, topic: t.Name, kind: "status", log: log, apply: s.apply}
-	if err := s.f.start(ctx, t); err != nil {
+	s := &KafkaStatus{topic: t.Name, log: log, m: map[StatusKey]Status{}}
+	if s.f, err = follow(ctx, cl, t, "status", log, s.apply); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // Close stops following the topic; calls after it fail.
-func (s *KafkaStatus) Close() { s.f.close() }
+func (s *KafkaStatus) Close() { s.f.Close() }
 
 // ReadToEnd waits until the view holds every record the topic held when it
 // was called.
-func (s *KafkaStatus) ReadToEnd(ctx context.Context) error { return s.f.readToEnd(ctx) }
+func (s *KafkaStatus) ReadToEnd(ctx context.Context) error { return s.f.ReadToEnd(ctx) }
 
 // Get returns the latest state of k.
 func (s *KafkaStatus) Get(k StatusKey) (Status, bool) {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
+	s.f.Lock()
+	defer s.f.Unlock()
 	st, ok := s.m[k]
 	return st, ok
 }
 
 // Tasks returns the latest states of the tasks of a connector by id.
 func (s *KafkaStatus) Tasks(connector string) map[int]Status {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
+	s.f.Lock()
+	defer s.f.Unlock()
 	out := map[int]Status{}
 	for k, st := range s.m {
 		if k.Connector == connector && k.Task != ConnectorUnit {
@@ -142,7 +145,7 @@ func (s *KafkaStatus) Put(ctx context.Context, k StatusKey, st Status) error {
 	if err != nil {
 		return fmt.Errorf("encode status of %s: %w", k, err)
 	}
-	return s.f.produce(ctx, &kgo.Record{Key: []byte(k.String()), Value: value})
+	return s.f.WriteAndWait(ctx, &kgo.Record{Key: []byte(k.String()), Value: value})
 }
 
 // Delete writes a tombstone for the connector and for each of its tasks
@@ -153,14 +156,14 @@ func (s *KafkaStatus) Delete(ctx context.Context, connector string) error {
 		keys = append(keys, StatusKey{Connector: connector, Task: id})
 	}
 	for _, k := range keys {
-		if err := s.f.produce(ctx, &kgo.Record{Key: []byte(k.String())}); err != nil {
+		if err := s.f.WriteAndWait(ctx, &kgo.Record{Key: []byte(k.String())}); err != nil {
 			return fmt.Errorf("delete statuses of connector %s: %w", connector, err)
 		}
 	}
 	return nil
 }
 
-// apply changes the view by one record. Call with f.mu held.
+// apply changes the view by one record. Call with f locked.
 func (s *KafkaStatus) apply(r *kgo.Record) {
 	k, ok := parseStatusKey(string(r.Key))
 	if !ok {
@@ -172,7 +175,7 @@ func (s *KafkaStatus) apply(r *kgo.Record) {
 	}
 	var st Status
 	if err := json.Unmarshal(r.Value, &st); err != nil {
-		s.f.log.Error("skip bad status record", "topic", s.f.topic, "partition", r.Partition,
+		s.log.Error("skip bad status record", "topic", s.topic, "partition", r.Partition,
 			"offset", r.Offset, "key", string(r.Key), "err", err)
 		return
 	}

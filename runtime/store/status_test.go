@@ -85,7 +85,7 @@ func TestKafkaStatusKeepsNewerGeneration(t *testing.T) {
 	// not read the newer one, is skipped by every reader.
 	stray := &kgo.Record{Topic: "connect-status", Key: []byte(task.String()),
 		Value: []byte(`{"state":"UNASSIGNED","worker_id":"w1","generation":4}`)}
-	if err := w1.f.cl.ProduceSync(ctx, stray).FirstErr(); err != nil {
+	if err := w1.f.Client().ProduceSync(ctx, stray).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 	w3 := openStatus(t, brokers)
