@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/tributary-io/tributary/internal/compacted"
 )
 
 // Schemas that import one another through references.
@@ -194,7 +196,7 @@ func TestServerStoreErrors(t *testing.T) {
 			{context.DeadlineExceeded, 50002},
 			{fmt.Errorf("write: %w", kerr.MessageTooLarge), 42209},
 			{&net.OpError{Op: "dial", Err: errors.New("refused")}, 50001},
-			{errStoreClosed, 50001},
+			{compacted.ErrClosed, 50001},
 		} {
 			if got := writeFailure(tt.err); got.code != tt.code {
 				t.Errorf("writeFailure(%v) = %d, want %d", tt.err, got.code, tt.code)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/internal/compacted"
 )
 
 // headerForward marks a write a follower forwarded to the leader. The
@@ -145,7 +147,7 @@ func (l *leadership) isLeader() bool {
 // catchUp makes a new leader read the whole topic before its first write,
 // so that it assigns ids and versions from everything its predecessor
 // wrote. It reads back a record of its own, as at start.
-func (l *leadership) catchUp(ctx context.Context, st *store) error {
+func (l *leadership) catchUp(ctx context.Context, st *compacted.Follower) error {
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
 	for {
@@ -155,11 +157,7 @@ func (l *leadership) catchUp(ctx context.Context, st *store) error {
 		if done {
 			return nil
 		}
-		off, err := st.write(ctx, noopKey, nil)
-		if err == nil {
-			err = st.waitApplied(ctx, off)
-		}
-		if err != nil {
+		if err := readBack(ctx, st); err != nil {
 			return err
 		}
 		// Leadership may have moved away and back meanwhile, and the
@@ -306,7 +304,7 @@ func (s *Server) forward(ctx context.Context, w http.ResponseWriter, r *http.Req
 		}
 		defer resp.Body.Close()
 		if off, err := strconv.ParseInt(resp.Header.Get(headerOffset), 10, 64); err == nil {
-			if err := s.store.waitApplied(ctx, off); err != nil {
+			if err := s.store.WaitFor(ctx, 0, off); err != nil {
 				writeError(w, r, writeFailure(err))
 				return
 			}

@@ -19,6 +19,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/internal/compacted"
 )
 
 // Defaults of ServerConfig.
@@ -84,7 +86,7 @@ type ServerConfig struct {
 type Server struct {
 	cfg       ServerConfig
 	view      *view
-	store     *store
+	store     *compacted.Follower
 	lead      *leadership
 	forwarder *http.Client
 	mux       *http.ServeMux
@@ -139,7 +141,7 @@ func NewServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	s.store = st
 	if s.lead, err = startLeadership(cfg); err != nil {
-		st.close()
+		st.Close()
 		return nil, err
 	}
 	s.routes()
@@ -225,7 +227,7 @@ func (s *Server) Close() error {
 			<-s.served
 		}
 		s.lead.close()
-		s.store.close()
+		s.store.Close()
 	})
 	return s.closeErr
 }
@@ -331,16 +333,16 @@ func (s *Server) commit(ctx context.Context, recs ...record) *apiError {
 	defer cancel()
 	last := int64(-1)
 	for _, rec := range recs {
-		off, err := s.store.write(ctx, rec.key, rec.value)
-		if err != nil {
+		r := &kgo.Record{Partition: 0, Key: rec.key, Value: rec.value}
+		if err := s.store.Write(ctx, r); err != nil {
 			return writeFailure(err)
 		}
-		last = off
+		last = r.Offset
 	}
 	if last < 0 {
 		return nil
 	}
-	if err := s.store.waitApplied(ctx, last); err != nil {
+	if err := s.store.WaitFor(ctx, 0, last); err != nil {
 		return writeFailure(err)
 	}
 	recordOffset(ctx, last)
