@@ -299,7 +299,7 @@ func TestKeyConverterDeadLetter(t *testing.T) {
 	if len(sink.got) != 3 {
 		t.Fatalf("sink got %d records, want 3", len(sink.got))
 	}
-	if err := tk.dlq.flush(context.Background()); err != nil {
+	if err := settleDLQ(context.Background(), tk); err != nil {
 		t.Fatal(err)
 	}
 	got := readTopic(t, kc, "keys-dlq", 1)

@@ -34,6 +34,15 @@ const (
 	defaultDeadLetterTimeout = 30 * time.Second
 )
 
+// HeaderOriginalTimestamp holds, in milliseconds since the Unix epoch, the
+// timestamp of the record a dead letter holds. The dead letter itself is
+// stamped with the time it was dead-lettered, unlike Kafka Connect's, which
+// keep the source record's timestamp: time-based retention on the queue then
+// counts from the failure, so a record that was old when it failed is not
+// deleted from the queue before anyone could look at it. dlq replay restores
+// the original timestamp from this header.
+const HeaderOriginalTimestamp = "tributary.dlq.original.timestamp"
+
 // deadLetters is a task's dead letter queue: it produces the original bytes
 // of the records the task skipped to errors.deadletterqueue.topic.name, and
 // remembers which are not acknowledged yet, so that the task never commits
@@ -52,6 +61,8 @@ type deadLetters struct {
 	// secrets are redacted from the error headers, which quote errors as a
 	// log line would.
 	secrets *config.Secrets
+	// timeout bounds each dead letter's delivery, from when it is sent.
+	timeout time.Duration
 
 	mu      sync.Mutex
 	pending map[connectors.TopicPartition]map[int64]struct{}
@@ -67,7 +78,6 @@ func newDeadLetters(ctx context.Context, opts []kgo.Opt, eh config.ErrorHandling
 	opts = append(opts,
 		kgo.ClientID(fmt.Sprintf("connector-dlq-producer-%s-%d", connector, task)),
 		kgo.DefaultProduceTopic(eh.DeadLetterTopic),
-		kgo.RecordDeliveryTimeout(timeout),
 		kgo.ProduceRequestTimeout(min(timeout, 10*time.Second)),
 		// A dead letter is acknowledged, and its offset released, only
 		// once every in-sync replica has it.
@@ -93,6 +103,7 @@ func newDeadLetters(ctx context.Context, opts []kgo.Opt, eh config.ErrorHandling
 	return &deadLetters{
 		cl: cl, topic: eh.DeadLetterTopic, headers: eh.ContextHeaders,
 		connector: connector, task: strconv.Itoa(task),
+		timeout: timeout,
 		pending: make(map[connectors.TopicPartition]map[int64]struct{}),
 	}, nil
 }
@@ -125,8 +136,14 @@ func createTopic(ctx context.Context, adm *kadm.Client, topic string, rf int16,
 func (d *deadLetters) send(ctx context.Context, re *recordError) {
 	kr := re.record
 	tp := connectors.TopicPartition{Topic: kr.Topic, Partition: kr.Partition}
-	out := &kgo.Record{Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp}
+	// The dead letter is stamped now (see HeaderOriginalTimestamp). The
+	// producer's RecordDeliveryTimeout would count from the timestamp and
+	// so expire any record older than itself before it is sent; a context
+	// deadline bounds the delivery from now instead.
+	out := &kgo.Record{Key: kr.Key, Value: kr.Value, Timestamp: time.Now()}
 	out.Headers = append(out.Headers, kr.Headers...)
+	out.Headers = append(out.Headers, kgo.RecordHeader{Key: HeaderOriginalTimestamp,
+		Value: []byte(strconv.FormatInt(kr.Timestamp.UnixMilli(), 10))})
 	if d.headers {
 		out.Headers = append(out.Headers, d.contextHeaders(re)...)
 	}
@@ -138,9 +155,12 @@ func (d *deadLetters) send(ctx context.Context, re *recordError) {
 	d.pending[tp][kr.Offset] = struct{}{}
 	d.mu.Unlock()
 
-	// The record outlives the delivery that sent it; the producer's
-	// delivery timeout bounds it.
-	d.cl.Produce(context.WithoutCancel(ctx), out, func(_ *kgo.Record, err error) {
+	// The record outlives the delivery that sent it; the deadline bounds
+	// it. AllowIdempotentProduceCancellation lets the deadline fail a
+	// record whose request is in flight.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.timeout)
+	d.cl.Produce(pctx, out, func(_ *kgo.Record, err error) {
+		cancel()
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if err != nil {
@@ -201,12 +221,12 @@ func (d *deadLetters) release(tp connectors.TopicPartition) {
 }
 
 // flush waits until every record sent is acknowledged or failed, or ctx
-// is done.
+// is done. A failed record is not flush's error: err reports it.
 func (d *deadLetters) flush(ctx context.Context) error {
 	if err := d.cl.Flush(ctx); err != nil {
 		return fmt.Errorf("flush dead letter queue %s: %w", d.topic, err)
 	}
-	return d.err()
+	return nil
 }
 
 // close stops the producer; records not yet acknowledged are dropped, and

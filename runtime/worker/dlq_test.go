@@ -131,7 +131,7 @@ func TestDeadLetterQueueHeaders(t *testing.T) {
 	if len(sink.got) != 8 {
 		t.Fatalf("sink got %d records, want 8", len(sink.got))
 	}
-	if err := tk.dlq.flush(context.Background()); err != nil {
+	if err := settleDLQ(context.Background(), tk); err != nil {
 		t.Fatal(err)
 	}
 	got := readTopic(t, kc, "orders-dlq", 2)
@@ -166,8 +166,9 @@ func TestDeadLetterQueueHeaders(t *testing.T) {
 	if !strings.Contains(h["__connect.errors.exception.stacktrace"], "bad magic byte") {
 		t.Errorf("stacktrace %q", h["__connect.errors.exception.stacktrace"])
 	}
-	if len(first.Headers) != 11 {
-		t.Errorf("%d headers, want the original one and ten context headers", len(first.Headers))
+	if len(first.Headers) != 12 {
+		t.Errorf("%d headers, want the original one, its timestamp and ten context headers",
+			len(first.Headers))
 	}
 	if off := headerOf(got[1], "__connect.errors.offset"); off != "7" {
 		t.Errorf("second dead letter is offset %s, want 7", off)
@@ -220,7 +221,7 @@ func TestDeadLetterHoldsOffsets(t *testing.T) {
 		t.Errorf("another partition held at %d, want 10", got)
 	}
 	close(release)
-	if err := tk.dlq.flush(context.Background()); err != nil {
+	if err := settleDLQ(context.Background(), tk); err != nil {
 		t.Fatal(err)
 	}
 	if got := tk.held(tp, 10); got != 10 {
@@ -254,7 +255,7 @@ func TestDeadLetterQueueUnreachable(t *testing.T) {
 	if err := tk.deliver(context.Background(), kafkaRecords(6, 2)); err != nil {
 		t.Fatal(err)
 	}
-	err := tk.dlq.flush(context.Background())
+	err := settleDLQ(context.Background(), tk)
 	if err == nil || !strings.Contains(err.Error(),
 		"dead letter queue denied-dlq: produce record actions/3@2") {
 		t.Fatalf("flush: %v", err)
@@ -294,7 +295,7 @@ func TestRegistryOutageRetried(t *testing.T) {
 	if len(sink.got) != 5 {
 		t.Errorf("sink got %d records, want 5", len(sink.got))
 	}
-	if err := tk.dlq.flush(context.Background()); err != nil {
+	if err := settleDLQ(context.Background(), tk); err != nil {
 		t.Fatal(err)
 	}
 	if got := tk.held(connectors.TopicPartition{Topic: "actions", Partition: 3}, 5); got != 5 {
@@ -428,7 +429,7 @@ func TestDeadLetterProducerIdempotent(t *testing.T) {
 	if err := tk.deliver(context.Background(), kafkaRecords(10, 3, 7)); err != nil {
 		t.Fatal(err)
 	}
-	if err := tk.dlq.flush(context.Background()); err != nil {
+	if err := settleDLQ(context.Background(), tk); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range readTopic(t, kc, "idempotent-dlq", 2) {
@@ -460,7 +461,7 @@ func TestDeadLetterQueueBlackholed(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err := tk.dlq.flush(ctx)
+	err := settleDLQ(ctx, tk)
 	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(),
 		"dead letter queue blackholed-dlq: produce record actions/3@2") {
 		t.Fatalf("flush: %v", err)
@@ -491,7 +492,7 @@ func TestDeadLetterHeadersRedacted(t *testing.T) {
 	if err := tk.deliver(context.Background(), kafkaRecords(2, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := tk.dlq.flush(context.Background()); err != nil {
+	if err := settleDLQ(context.Background(), tk); err != nil {
 		t.Fatal(err)
 	}
 	got := readTopic(t, kc, "redacted-dlq", 1)[0]
@@ -576,7 +577,7 @@ func TestDeadLetterRetryNotDuplicated(t *testing.T) {
 	if err := tk.deliver(context.Background(), kafkaRecords(10, 3, 7)); err != nil {
 		t.Fatal(err)
 	}
-	if err := tk.dlq.flush(context.Background()); err != nil {
+	if err := settleDLQ(context.Background(), tk); err != nil {
 		t.Fatal(err)
 	}
 	if !lost.Load() {
@@ -592,4 +593,12 @@ func TestDeadLetterRetryNotDuplicated(t *testing.T) {
 		t.Errorf("dead letters %v, high watermark %d: want offsets 3 and 7 once each",
 			offsets, end.HighWatermark)
 	}
+}
+
+// settleDLQ waits for tk's dead letters and returns the first that failed.
+func settleDLQ(ctx context.Context, tk *task) error {
+	if err := tk.dlq.flush(ctx); err != nil {
+		return err
+	}
+	return tk.dlq.err()
 }

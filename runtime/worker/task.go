@@ -131,7 +131,15 @@ func (t *task) runLoop(ctx context.Context) (err error) {
 	t.cl = cl
 	t.setState(StateRunning, nil)
 	t.log.Info("task started", "topics", t.c.common.Topics, "regex", t.c.common.TopicsRegex)
-	defer func() { err = errors.Join(err, t.shutdown()) }()
+	defer func() {
+		serr := t.shutdown()
+		// A dead letter that failed while stopping fails the task too; one
+		// that failed before is err already, and is not repeated.
+		if err == nil && t.dlq != nil {
+			err = t.dlq.err()
+		}
+		err = errors.Join(err, serr)
+	}()
 
 	t.lastFlush = time.Now()
 	for {
