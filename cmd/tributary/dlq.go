@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strconv"
@@ -38,9 +39,15 @@ func newDLQListCmd() *cobra.Command {
 		Use:   "list --bootstrap-servers HOST:PORT TOPIC",
 		Short: "Show the records of a dead letter queue topic",
 		Long: `List every record of a dead letter queue topic, oldest first: its own
-partition and offset, when it was dead-lettered, the record it holds
-(source topic, partition and offset), the stage that failed and why. The
-source and reason come from the __connect.errors.* headers, written when
+partition and offset (DLQ), when it was dead-lettered (DEAD-LETTERED), the
+timestamp of the record it holds (TIMESTAMP), that record's source topic,
+partition and offset, the stage that failed and why.
+
+Tributary stamps a dead letter with the time it dead-lettered it and keeps
+the record's own timestamp in the tributary.dlq.original.timestamp header.
+A dead letter without that header, as Kafka Connect writes them, carries
+the record's timestamp as its own: DEAD-LETTERED is then "-". The source
+and reason come from the __connect.errors.* headers, written when
 errors.deadletterqueue.context.headers.enable=true.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,11 +57,16 @@ errors.deadletterqueue.context.headers.enable=true.`,
 			}
 			defer cl.Close()
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DLQ\tTIMESTAMP\tSOURCE\tSTAGE\tREASON")
+			fmt.Fprintln(tw, "DLQ\tDEAD-LETTERED\tTIMESTAMP\tSOURCE\tSTAGE\tREASON")
 			err = readDLQ(cmd.Context(), cl, args[0], func(r *kgo.Record) {
 				h := dlqHeaders(r)
-				fmt.Fprintf(tw, "%d@%d\t%s\t%s\t%s\t%s\n", r.Partition, r.Offset,
-					r.Timestamp.UTC().Format(time.RFC3339Nano), dlqSource(h),
+				ts, stamped := originalTimestamp(r)
+				deadLettered := "-"
+				if stamped {
+					deadLettered = r.Timestamp.UTC().Format(time.RFC3339Nano)
+				}
+				fmt.Fprintf(tw, "%d@%d\t%s\t%s\t%s\t%s\t%s\n", r.Partition, r.Offset,
+					deadLettered, ts.UTC().Format(time.RFC3339Nano), dlqSource(h),
 					orDash(h[worker.HeaderErrorsStage]),
 					orDash(oneLine(h[worker.HeaderErrorsExcMessage])))
 			})
@@ -64,6 +76,21 @@ errors.deadletterqueue.context.headers.enable=true.`,
 	cmd.Flags().StringSliceVar(&brokers, "bootstrap-servers", []string{"127.0.0.1:9092"},
 		"Kafka brokers")
 	return cmd
+}
+
+// originalTimestamp returns the timestamp of the record dead letter r holds,
+// and whether r carries it in a header, as Tributary's dead letters do;
+// otherwise it is r's own, as in Kafka Connect's.
+func originalTimestamp(r *kgo.Record) (time.Time, bool) {
+	for _, kh := range r.Headers {
+		if kh.Key != worker.HeaderOriginalTimestamp {
+			continue
+		}
+		if ms, err := strconv.ParseInt(string(kh.Value), 10, 64); err == nil {
+			return time.UnixMilli(ms), true
+		}
+	}
+	return r.Timestamp, false
 }
 
 // readDLQ calls fn for every record of topic up to its end offsets at the
@@ -76,14 +103,32 @@ func readDLQ(ctx context.Context, cl *kgo.Client, topic string, fn func(*kgo.Rec
 	if err := ends.Error(); err != nil {
 		return fmt.Errorf("list end offsets of %s: %w", topic, err)
 	}
+	upTo := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { upTo[o.Partition] = o.Offset })
+	return readUpTo(ctx, cl, topic, upTo, fn)
+}
+
+// readUpTo calls fn for every record of topic from the start of each
+// partition up to, not including, its offset in upTo.
+func readUpTo(ctx context.Context, cl *kgo.Client, topic string, upTo map[int32]int64,
+	fn func(*kgo.Record),
+) error {
+	starts, err := kadm.NewClient(cl).ListStartOffsets(ctx, topic)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("list start offsets of %s: %w", topic, err)
+	}
 	left := map[int32]int64{}
 	parts := map[int32]kgo.Offset{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			left[o.Partition] = o.Offset
-			parts[o.Partition] = kgo.NewOffset().AtStart()
+	for p, end := range upTo {
+		// Retention may have deleted the whole range.
+		if start, ok := starts.Lookup(topic, p); ok && end > start.Offset {
+			left[p] = end
+			parts[p] = kgo.NewOffset().AtStart()
 		}
-	})
+	}
 	if len(left) == 0 {
 		return nil
 	}
@@ -165,14 +210,20 @@ must be one the connector reads.
 name, looked up through the REST API at --url. Its
 errors.deadletterqueue.topic.name must be DLQ_TOPIC.
 
-Replays are exactly once: the records are produced in Kafka transactions
-that also commit the dead letter queue's offsets for the consumer group
+The records are produced in Kafka transactions that also commit the dead
+letter queue's offsets for the consumer group
 tributary-dlq-replay-<connector>, so a replay that is repeated or
-interrupted and run again never sends a dead letter twice. A replay goes up
-to the end of the queue as it was when it started. Records that fail again
-go back to the queue as new dead letters, and a later replay sends those.
-Replayed records carry a tributary.dlq.replayed header naming the dead
-letter (topic/partition@offset).`,
+interrupted and run again never sends one dead letter twice. The queue
+itself is at least once: a task that restarts before committing
+dead-letters a record again. Replay sends each source record (its
+__connect.errors.topic, partition and offset) at most once: it skips the
+copies within a run, and the copies of a record an earlier replay sent
+while the queue still holds that earlier dead letter. A replay goes up to
+the end of the queue as it was when it started. Each record goes back with
+its original timestamp (the tributary.dlq.original.timestamp header, else
+the dead letter's own). Records that fail again go back to the queue as new
+dead letters, and a later replay sends those. Replayed records carry a
+tributary.dlq.replayed header naming the dead letter (topic/partition@offset).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
@@ -236,6 +287,8 @@ type replayer struct {
 	brokers []string
 	dlq     string
 	out     io.Writer
+	// skipped counts the dead letters not sent as copies of others.
+	skipped int
 }
 
 func (r *replayer) run(ctx context.Context, c *config.Connector) error {
@@ -263,7 +316,11 @@ func (r *replayer) run(ctx context.Context, c *config.Connector) error {
 	}
 	defer sess.Close()
 
-	left, err := r.pending(ctx, kadm.NewClient(sess.Client()), group)
+	left, done, err := r.pending(ctx, kadm.NewClient(sess.Client()), group)
+	if err != nil {
+		return err
+	}
+	seen, err := r.replayedSources(ctx, done)
 	if err != nil {
 		return err
 	}
@@ -276,61 +333,121 @@ func (r *replayer) run(ctx context.Context, c *config.Connector) error {
 		if err := fs.Err(); err != nil {
 			return fmt.Errorf("read %s: %w", r.dlq, err)
 		}
-		n, err := r.replayBatch(ctx, sess, &cm, fs.Records(), left)
+		n, err := r.replayBatch(ctx, sess, &cm, fs.Records(), left, seen)
 		if err != nil {
 			return err
 		}
 		total += n
 	}
-	fmt.Fprintf(r.out, "replayed %d records from %s (group %s)\n", total, r.dlq, group)
+	fmt.Fprintf(r.out, "replayed %d records from %s (group %s)", total, r.dlq, group)
+	if r.skipped > 0 {
+		fmt.Fprintf(r.out, "; skipped %d copies of records already replayed", r.skipped)
+	}
+	fmt.Fprintln(r.out)
 	return nil
+}
+
+// source names the record a dead letter holds by its source coordinates.
+type source struct {
+	topic     string
+	partition int32
+	offset    int64
+}
+
+// sourceOf returns the source coordinates of dead letter dl, from its
+// context headers.
+func sourceOf(dl *kgo.Record) (source, bool) {
+	h := dlqHeaders(dl)
+	part, perr := strconv.ParseInt(h[worker.HeaderErrorsPartition], 10, 32)
+	off, oerr := strconv.ParseInt(h[worker.HeaderErrorsOffset], 10, 64)
+	if h[worker.HeaderErrorsTopic] == "" || perr != nil || oerr != nil {
+		return source{}, false
+	}
+	return source{h[worker.HeaderErrorsTopic], int32(part), off}, true
+}
+
+// replayedSources returns the sources of the dead letters earlier replays
+// went past, up to the group's offsets in done, that the queue still holds.
+func (r *replayer) replayedSources(ctx context.Context, done map[int32]int64,
+) (map[source]struct{}, error) {
+	seen := map[source]struct{}{}
+	if len(done) == 0 {
+		return seen, nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(r.brokers...))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	err = readUpTo(ctx, cl, r.dlq, done, func(dl *kgo.Record) {
+		if src, ok := sourceOf(dl); ok {
+			seen[src] = struct{}{}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read replayed dead letters: %w", err)
+	}
+	return seen, nil
 }
 
 // pending returns, per partition of the queue, the end offset still to be
 // reached by the group.
 func (r *replayer) pending(ctx context.Context, adm *kadm.Client, group string,
-) (map[int32]int64, error) {
+) (left, done map[int32]int64, err error) {
 	ends, err := adm.ListEndOffsets(ctx, r.dlq)
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list end offsets of %s: %w", r.dlq, err)
+		return nil, nil, fmt.Errorf("list end offsets of %s: %w", r.dlq, err)
 	}
-	done, err := adm.FetchOffsets(ctx, group)
+	committed, err := adm.FetchOffsets(ctx, group)
 	if err == nil {
-		err = done.Error()
+		err = committed.Error()
 	}
 	if errors.Is(err, kerr.GroupIDNotFound) {
 		err = nil // never replayed: everything is left
 	}
 	if err != nil {
-		return nil, fmt.Errorf("fetch offsets of group %s: %w", group, err)
+		return nil, nil, fmt.Errorf("fetch offsets of group %s: %w", group, err)
 	}
-	left := map[int32]int64{}
+	left, done = map[int32]int64{}, map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
-		at, _ := done.Lookup(r.dlq, o.Partition)
+		at, ok := committed.Lookup(r.dlq, o.Partition)
+		if ok && at.At > 0 {
+			done[o.Partition] = at.At
+		}
 		if o.Offset > at.At {
 			left[o.Partition] = o.Offset
 		}
 	})
-	return left, nil
+	return left, done, nil
 }
 
 // replayBatch produces rs back to their sources in one transaction that
-// commits their offsets, and returns how many it sent.
+// commits their offsets, and returns how many it sent. A dead letter whose
+// source record is in seen, or earlier in rs, is a copy and is not sent;
+// the sources sent are added to seen once committed.
 func (r *replayer) replayBatch(ctx context.Context, sess *kgo.GroupTransactSession,
-	cm *config.Common, rs []*kgo.Record, left map[int32]int64,
+	cm *config.Common, rs []*kgo.Record, left map[int32]int64, seen map[source]struct{},
 ) (int, error) {
 	if len(rs) == 0 {
 		return 0, nil
 	}
 	out := make([]*kgo.Record, 0, len(rs))
+	sent := map[source]struct{}{}
 	for _, dl := range rs {
-		rec, err := r.original(cm, dl)
+		rec, src, err := r.original(cm, dl)
 		if err != nil {
 			return 0, err
 		}
+		if _, dup := seen[src]; dup {
+			continue
+		}
+		if _, dup := sent[src]; dup {
+			continue
+		}
+		sent[src] = struct{}{}
 		out = append(out, rec)
 	}
 	if err := sess.Begin(); err != nil {
@@ -351,33 +468,39 @@ func (r *replayer) replayBatch(ctx context.Context, sess *kgo.GroupTransactSessi
 			delete(left, dl.Partition)
 		}
 	}
+	maps.Copy(seen, sent)
+	r.skipped += len(rs) - len(out)
 	return len(out), nil
 }
 
 // original rebuilds the record a dead letter holds, addressed to where it
 // came from.
-func (r *replayer) original(cm *config.Common, dl *kgo.Record) (*kgo.Record, error) {
-	h := dlqHeaders(dl)
+// original rebuilds the record a dead letter holds, addressed to where it
+// came from and with its original timestamp, and returns its source.
+func (r *replayer) original(cm *config.Common, dl *kgo.Record) (*kgo.Record, source, error) {
 	where := fmt.Sprintf("%s/%d@%d", dl.Topic, dl.Partition, dl.Offset)
-	topic := h[worker.HeaderErrorsTopic]
-	part, err := strconv.ParseInt(h[worker.HeaderErrorsPartition], 10, 32)
-	if topic == "" || err != nil {
-		return nil, fmt.Errorf("dead letter %s has no __connect.errors.topic and partition "+
-			"headers; set errors.deadletterqueue.context.headers.enable=true", where)
+	src, ok := sourceOf(dl)
+	if !ok {
+		return nil, src, fmt.Errorf("dead letter %s has no __connect.errors.topic, partition "+
+			"and offset headers; set errors.deadletterqueue.context.headers.enable=true", where)
 	}
-	if !readsTopic(cm, topic) {
-		return nil, fmt.Errorf("dead letter %s came from %s, which the connector does not read",
-			where, topic)
+	if !readsTopic(cm, src.topic) {
+		return nil, src, fmt.Errorf("dead letter %s came from %s, which the connector does "+
+			"not read", where, src.topic)
 	}
-	rec := &kgo.Record{Topic: topic, Partition: int32(part), Key: dl.Key, Value: dl.Value,
-		Timestamp: dl.Timestamp}
+	// Sinks partition by the Kafka timestamp: the record goes back with its
+	// own, not the time it was dead-lettered.
+	ts, _ := originalTimestamp(dl)
+	rec := &kgo.Record{Topic: src.topic, Partition: src.partition, Key: dl.Key,
+		Value: dl.Value, Timestamp: ts}
 	for _, kh := range dl.Headers {
-		if !strings.HasPrefix(kh.Key, "__connect.errors.") && kh.Key != HeaderReplayed {
+		if !strings.HasPrefix(kh.Key, "__connect.errors.") && kh.Key != HeaderReplayed &&
+			kh.Key != worker.HeaderOriginalTimestamp {
 			rec.Headers = append(rec.Headers, kh)
 		}
 	}
 	rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: HeaderReplayed, Value: []byte(where)})
-	return rec, nil
+	return rec, src, nil
 }
 
 func readsTopic(cm *config.Common, topic string) bool {
