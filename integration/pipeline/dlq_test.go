@@ -253,3 +253,50 @@ func headers(r *kgo.Record) map[string]string {
 	}
 	return h
 }
+
+// TestDeadLetterOldRecord dead-letters a record whose timestamp is a year
+// old, far older than the dead letter queue's 30 s delivery timeout: the
+// dead letter is written, stamped when it was dead-lettered and carrying
+// the record's timestamp in a header, and the task commits past it and
+// keeps running.
+func TestDeadLetterOldRecord(t *testing.T) {
+	env = services.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	reg := newStoppableRegistry(t)
+	topic := newTopic(t, 1)
+	dlq := topic + "-dlq"
+	cl, err := kgo.NewClient(kgo.SeedBrokers(env.KafkaBrokers...), kgo.DefaultProduceTopic(topic))
+	must(t, err)
+	defer cl.Close()
+	old := time.Now().AddDate(-1, 0, 0).Truncate(time.Millisecond)
+	must(t, cl.ProduceSync(ctx, &kgo.Record{Value: []byte{7, 0, 0, 0, 1}, Timestamp: old}).
+		FirstErr())
+
+	cfg := sinkConfig(topic, newBucket(t), byKafkaPartition)
+	for k, v := range map[string]string{
+		"tasks.max": "1", "errors.tolerance": "all",
+		"errors.deadletterqueue.topic.name":             dlq,
+		"errors.deadletterqueue.context.headers.enable": "true",
+	} {
+		cfg[k] = v
+	}
+	began := time.Now().Truncate(time.Millisecond)
+	w := newWorker(t, reg.url)
+	must(t, w.Start(ctx, topic, cfg))
+	waitCommitted(t, "connect-"+topic, topic, 2*time.Minute)
+
+	letters := readDeadLetters(t, ctx, dlq)
+	if len(letters) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(letters))
+	}
+	h := headers(letters[0])
+	if want := fmt.Sprint(old.UnixMilli()); h[worker.HeaderOriginalTimestamp] != want ||
+		letters[0].Timestamp.Before(began) || h["__connect.errors.offset"] != "0" {
+		t.Errorf("dead letter stamped %v, headers %v; want stamped after %v, original %s",
+			letters[0].Timestamp, h, began, want)
+	}
+	if st, err := w.Status(topic); err != nil || st.Tasks[0].State != worker.StateRunning {
+		t.Fatalf("task: %+v %v", st, err)
+	}
+}

@@ -168,6 +168,9 @@ func (d *deadLetters) send(ctx context.Context, re *recordError) {
 			if d.failures != nil {
 				d.failures.Inc()
 			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = fmt.Errorf("not acknowledged within %v: %w", d.timeout, err)
+			}
 			if d.failed == nil {
 				d.failed = fmt.Errorf("dead letter queue %s: produce record %s/%d@%d: %w",
 					d.topic, kr.Topic, kr.Partition, kr.Offset, err)
