@@ -232,6 +232,19 @@ func TestDLQReplayOnce(t *testing.T) {
 		t.Errorf("second replay: %s", out)
 	}
 
+	// A replay that finds only a copy sends nothing, yet moves past it.
+	must(t, cl.ProduceSync(ctx, stamped(deadLetter("b", "0", "9"), now, origB)).FirstErr())
+	out = runDLQ(t, "replay", "--bootstrap-servers", brokers, "--connector", file, "orders-dlq")
+	if !strings.Contains(out, "replayed 0 records from orders-dlq") ||
+		!strings.Contains(out, "skipped 1 copies") {
+		t.Errorf("third replay: %s", out)
+	}
+	out = runDLQ(t, "replay", "--bootstrap-servers", brokers, "--connector", file, "orders-dlq")
+	if !strings.Contains(out, "replayed 0 records from orders-dlq") ||
+		strings.Contains(out, "skipped") {
+		t.Errorf("fourth replay: %s", out)
+	}
+
 	got := replayedRecords(t, kc, 3)
 	for v, ts := range map[string]time.Time{"a": origA, "b": origB, "c": origB} {
 		r := got[v]
