@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -89,17 +90,26 @@ func (l registryListener) validate() error {
 	return nil
 }
 
+// prepare checks everything the built-in registry needs to serve on addr
+// and returns its TLS config, nil for plain HTTP. The start and
+// --check-config both call it, so that the check refuses what the start
+// would.
+func (l registryListener) prepare(addr string) (*tls.Config, error) {
+	if addr == "" {
+		return nil, errors.New("no schema registry: set schema.registry.url, " +
+			"or registry.listener for the built-in one")
+	}
+	if err := l.validate(); err != nil {
+		return nil, err
+	}
+	return l.tlsConfig()
+}
+
 // startRegistry starts the built-in registry on addr over the brokers.
 func startRegistry(ctx context.Context, log *slog.Logger, brokers []string, addr, topic string,
 	lis registryListener,
 ) (stop func(), url string, err error) {
-	if addr == "" {
-		return nil, "", fmt.Errorf("no schema registry: set schema.registry.url, or registry.listener for the built-in one")
-	}
-	if err := lis.validate(); err != nil {
-		return nil, "", err
-	}
-	tlsCfg, err := lis.tlsConfig()
+	tlsCfg, err := lis.prepare(addr)
 	if err != nil {
 		return nil, "", err
 	}
@@ -165,6 +175,9 @@ func workerRegistry(ctx context.Context, log *slog.Logger, wc *config.Worker,
 		reg.auth.BearerToken = lis.auth.BearerToken
 	}
 	if check {
+		if _, err := lis.prepare(wc.RegistryListener); err != nil {
+			return reg, nil, err
+		}
 		return reg, stop, nil
 	}
 	stop, served, err := startRegistry(ctx, log, wc.BootstrapServers, wc.RegistryListener,

@@ -85,3 +85,17 @@ func TestCheckConfigWarnsUnknownKeys(t *testing.T) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestCheckConfigRefusesNoRegistry checks that --check-config refuses a
+// worker with neither an external nor a built-in registry, as its start
+// does, instead of approving it.
+func TestCheckConfigRefusesNoRegistry(t *testing.T) {
+	wc := config.DefaultWorker()
+	wc.RegistryListener = ""
+	wc.SchemaRegistryURLs = nil
+	err := runWorker(context.Background(), wc, true)
+	want := "no schema registry: set schema.registry.url"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("check-config error %v, want one naming %q", err, want)
+	}
+}
