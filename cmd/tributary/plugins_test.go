@@ -80,9 +80,8 @@ func TestExamplesHaveNoUnknownKeys(t *testing.T) {
 	if conns, err := wc.LoadConnectors(); err != nil || len(conns) == 0 {
 		t.Fatalf("examples: %d connectors, %v", len(conns), err)
 	}
-	got, err := unknownKeyWarnings(wc, w.PluginConfigDef)
-	if err != nil || len(got) > 0 {
-		t.Errorf("examples: %v\n%s", err, strings.Join(got, "\n"))
+	if got := unknownKeyWarnings(wc, w.PluginConfigDef); len(got) > 0 {
+		t.Errorf("examples:\n%s", strings.Join(got, "\n"))
 	}
 }
 

@@ -47,9 +47,11 @@ starts; all problems are reported at once.`,
 			if err := config.BindFlags(v, cmd.Flags()); err != nil {
 				return err
 			}
-			wc, err := config.LoadWorker(v)
-			if err != nil {
-				return err
+			// A check goes on past the worker config's problems, to
+			// report them with those of the connector files.
+			wc, wcErr := config.LoadWorker(v)
+			if wcErr != nil && (!check || wc == nil) {
+				return wcErr
 			}
 			wc.ConnectorFiles = append(wc.ConnectorFiles, args...)
 			if cpuProfile != "" {
@@ -63,7 +65,10 @@ starts; all problems are reported at once.`,
 				}
 				defer pprof.StopCPUProfile()
 			}
-			return runWorker(cmd.Context(), wc, check)
+			if check {
+				return checkWorker(cmd.Context(), wc, wcErr)
+			}
+			return runWorker(cmd.Context(), wc, false)
 		},
 	}
 	config.AddFlags(cmd.Flags())
@@ -88,8 +93,11 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	pipelines := worker.Pipelines{Dir: wc.ConnectorsDir, Files: wc.ConnectorFiles}
 	// A mistake in a connector file is reported at once, before anything
 	// starts or waits for Kafka; each connector's own checks follow below.
-	if _, err := pipelines.Load(); err != nil {
-		return err
+	// A check reports every problem together, below.
+	if !check {
+		if _, err := pipelines.Load(); err != nil {
+			return err
+		}
 	}
 
 	// A worker that cannot reach Kafka would report its tasks RUNNING
@@ -106,12 +114,14 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	}
 
 	// The built-in registry serves unless an external one is configured.
-	reg, stopRegistry, err := workerRegistry(ctx, log.With("logger", "registry"), wc,
+	reg, stopRegistry, regErr := workerRegistry(ctx, log.With("logger", "registry"), wc,
 		providers, secrets, check)
-	if err != nil {
-		return err
+	if regErr != nil && !check {
+		return regErr
 	}
-	defer stopRegistry()
+	if stopRegistry != nil {
+		defer stopRegistry()
+	}
 
 	var st store.ConfigStore = store.NewMemory()
 	var dist *distributed
@@ -153,19 +163,18 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 
 	// Validate every file before starting anything.
 	conns, err := validateFiles(wc, w)
-	if err != nil {
-		return err
-	}
 	if check {
-		warnings, err := unknownKeyWarnings(wc, w.PluginConfigDef)
-		if err != nil {
-			return err
-		}
-		for _, line := range warnings {
+		for _, line := range unknownKeyWarnings(wc, w.PluginConfigDef) {
 			fmt.Println(line)
+		}
+		if err := errors.Join(regErr, err); err != nil {
+			return err
 		}
 		fmt.Printf("worker config and %d connector(s) are valid\n", len(conns))
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 
 	if wc.MetricsListener != "" {
@@ -276,16 +285,26 @@ func validateFiles(wc *config.Worker, w *worker.Worker) ([]store.Connector, erro
 	return w.LoadPipelines(worker.Pipelines{Dir: wc.ConnectorsDir, Files: wc.ConnectorFiles})
 }
 
+// checkWorker validates the worker config and every connector file without
+// starting anything, and reports all their problems at once: wcErr, the
+// worker config's own, then those of the registry settings and of each
+// connector file that the worker config leaves to check.
+func checkWorker(ctx context.Context, wc *config.Worker, wcErr error) error {
+	err := runWorker(ctx, wc, true)
+	if wcErr != nil {
+		return errors.Join(wcErr, err)
+	}
+	return err
+}
+
 // unknownKeyWarnings lists, each at its file and line, the keys of the
 // connector files that neither the runtime nor their connector reads: the
-// keys a running worker warns about.
+// keys a running worker warns about. Files that cannot be read are left to
+// the check that reports their problems.
 func unknownKeyWarnings(wc *config.Worker,
 	defOf func(class string) (connectors.ConfigDef, bool),
-) ([]string, error) {
-	conns, err := wc.ReadConnectors()
-	if err != nil {
-		return nil, err
-	}
+) []string {
+	conns, _ := wc.ReadConnectors()
 	var out []string
 	for _, c := range conns {
 		def, ok := defOf(c.Config[config.KeyConnectorClass])
@@ -304,7 +323,7 @@ func unknownKeyWarnings(wc *config.Worker,
 			out = append(out, "warning: "+fe.Error())
 		}
 	}
-	return out, nil
+	return out
 }
 
 // workerProviders builds the config providers the worker enables.

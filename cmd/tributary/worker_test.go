@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -73,10 +75,7 @@ func TestCheckConfigWarnsUnknownKeys(t *testing.T) {
 	wc := config.DefaultWorker()
 	wc.ConnectorsDir = dir
 	w := worker.New(worker.Options{Plugins: sinkPlugins()})
-	got, err := unknownKeyWarnings(wc, w.PluginConfigDef)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := unknownKeyWarnings(wc, w.PluginConfigDef)
 	want := []string{
 		"warning: " + file + ":7: config.flush.sise: unknown key, ignored (did you mean flush.size?)",
 		"warning: " + file + ":10: config.hdfs.url: unknown key, ignored",
@@ -97,5 +96,63 @@ func TestCheckConfigRefusesNoRegistry(t *testing.T) {
 	want := "no schema registry: set schema.registry.url"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("check-config error %v, want one naming %q", err, want)
+	}
+}
+
+// TestCheckConfigReportsEverything gives --check-config a worker config
+// with two mistakes and a directory of connector files with every kind of
+// mistake, and expects all of them from one run: a file that does not
+// parse is not checked further, but every other file is.
+func TestCheckConfigReportsEverything(t *testing.T) {
+	dir := t.TempDir()
+	conns := filepath.Join(dir, "connectors")
+	if err := os.Mkdir(conns, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const good = "  connector.class: file\n  topics: orders\n  file.dir: /tmp/x\n"
+	files := map[string]string{
+		"malformed.yaml": "name: m\nconfig:\n  topics: \"orders\n",
+		"types.yaml": "name: types\nconfig:\n" + good +
+			"  tasks.max: two\n  flush.size: 1.5\n",
+		"missing.yaml":   "name: missing\nconfig:\n  connector.class: file\n",
+		"transform.yaml": "name: tr\nconfig:\n" + good + "  transforms: x\n  transforms.x.type: Nope\n",
+		"noname.yaml":    "config:\n" + good,
+		"bad.json":       `{"name": "j", "config": {`,
+		"dupkey.yaml":    "name: dk\nconfig:\n" + good + "  topics: again\n",
+		"same1.yaml":     "name: same\nconfig:\n" + good,
+		"same2.yaml":     "name: same\nconfig:\n" + good,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(conns, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wf := filepath.Join(dir, "worker.yaml")
+	if err := os.WriteFile(wf, []byte("connectors.dir: "+conns+"\n"+
+		"offset.flush.interval.ms: soon\nconsumer.max.poll.records: many\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := newWorkerCmd()
+	cmd.SetArgs([]string{"--config", wf, "--check-config"})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	err := cmd.ExecuteContext(context.Background())
+	if err == nil {
+		t.Fatal("check-config passed")
+	}
+	at := func(file string, line int) string {
+		return filepath.Join(conns, file) + ":" + strconv.Itoa(line) + ":"
+	}
+	for _, want := range []string{
+		wf + ":2: offset.flush.interval.ms", wf + ":3: consumer.max.poll.records",
+		at("malformed.yaml", 3), at("types.yaml", 6), at("types.yaml", 7),
+		filepath.Join(conns, "missing.yaml"), at("transform.yaml", 7),
+		filepath.Join(conns, "noname.yaml"), filepath.Join(conns, "bad.json"),
+		at("dupkey.yaml", 6) + " config.topics: duplicate key",
+		at("same2.yaml", 1) + " name: connector \"same\" is also defined",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("check-config lacks %q in:\n%v", want, err)
+		}
 	}
 }

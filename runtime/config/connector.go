@@ -229,7 +229,7 @@ func LoadConnectorDir(dir string) ([]*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return loadConnectors(paths, true)
+	return allOrNothing(loadConnectors(paths, true))
 }
 
 // connectorFiles lists the connector files in dir.
@@ -254,7 +254,8 @@ func connectorFiles(dir string) ([]string, error) {
 }
 
 // loadConnectors loads each path and checks that names are unique; common
-// is as for loadConnector.
+// is as for loadConnector. It returns the connectors of the files that read
+// well along with the problems of the others, joined.
 func loadConnectors(paths []string, common bool) ([]*Connector, error) {
 	var (
 		out   []*Connector
@@ -279,10 +280,15 @@ func loadConnectors(paths []string, common bool) ([]*Connector, error) {
 		names[c.Name] = c
 		out = append(out, c)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	return out, errors.Join(errs...)
+}
+
+// allOrNothing drops the connectors read when any file had a problem.
+func allOrNothing(conns []*Connector, err error) ([]*Connector, error) {
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return conns, nil
 }
 
 // Locate adds c's file and line to field errors about c's config keys, such

@@ -287,7 +287,10 @@ func BindFlags(v *viper.Viper, fs *pflag.FlagSet) error {
 // aliases are errors. Keys may be written dotted (log.level: debug) or
 // nested (log: {level: debug}). Every problem, from the file and from
 // Validate, is reported at once in a *connectors.ConfigError, with the file
-// and line, or the environment variable, each bad value came from.
+// and line, or the environment variable, each bad value came from. With
+// that error it returns the worker config as far as it could be read, for a
+// check that goes on to the connector files; a file that cannot be read at
+// all yields none.
 func LoadWorker(v *viper.Viper) (*Worker, error) {
 	for _, key := range workerKeys() {
 		if err := v.BindEnv(key, EnvName(key)); err != nil {
@@ -337,7 +340,7 @@ func LoadWorker(v *viper.Viper) (*Worker, error) {
 	errs = append(errs, w.validate()...)
 	if len(errs) > 0 {
 		sortByLine(w.Source, errs)
-		return nil, &connectors.ConfigError{Source: w.source(), Errors: errs}
+		return w, &connectors.ConfigError{Source: w.source(), Errors: errs}
 	}
 	return w, nil
 }
@@ -840,12 +843,15 @@ func (w *Worker) LoadConnectors() ([]*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return loadConnectors(paths, true)
+	return allOrNothing(loadConnectors(paths, true))
 }
 
 // ReadConnectors is LoadConnectors without the check of the keys every sink
 // shares, for a caller that validates each connector in full (shared keys
 // and the connector's own together) and places the errors with Locate.
+// Unlike LoadConnectors it returns, along with the problems of the files
+// that cannot be read, the connectors of those that can, so that a check
+// goes on with them and reports everything in one run.
 func (w *Worker) ReadConnectors() ([]*Connector, error) {
 	paths, err := w.connectorPaths()
 	if err != nil {

@@ -46,10 +46,7 @@ func (p Pipelines) Load() ([]store.Connector, error) {
 func (w *Worker) LoadPipelines(p Pipelines) ([]store.Connector, error) {
 	wc := &config.Worker{ConnectorsDir: p.Dir, ConnectorFiles: p.Files}
 	conns, err := wc.ReadConnectors()
-	if err != nil {
-		return nil, err
-	}
-	var problems []error
+	problems := []error{err}
 	out := make([]store.Connector, 0, len(conns))
 	for _, c := range conns {
 		if errs := w.ValidateFields(c.Name, c.Config); len(errs) > 0 {
@@ -60,8 +57,8 @@ func (w *Worker) LoadPipelines(p Pipelines) ([]store.Connector, error) {
 		out = append(out, store.Connector{Name: c.Name, Config: c.Config,
 			Target: store.TargetStarted, Owner: abs(c.Source)})
 	}
-	if len(problems) > 0 {
-		return nil, errors.Join(problems...)
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
