@@ -207,7 +207,9 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	// states; then the files, the desired state, are applied over them.
 	log.Info("worker started", "version", version, "brokers", wc.BootstrapServers,
 		"rest", ln.Addr().String(), "config_store", wc.ConfigStorePath())
-	err = w.Restore(ctx)
+	// The files' configs replace the stored ones of the connectors they
+	// declare before any task starts.
+	err = w.Restore(ctx, conns...)
 	if err == nil {
 		_, err = w.Apply(ctx, pipelines)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,9 +22,17 @@ import (
 
 func newWorker(t *testing.T, brokers []string, st store.ConfigStore) *worker.Worker {
 	t.Helper()
+	return newWorkerWith(t, brokers, st, workertest.Sink{})
+}
+
+// newWorkerWith is newWorker with sink as the "fake" connector.
+func newWorkerWith(t *testing.T, brokers []string, st store.ConfigStore,
+	sink connectors.SinkConnector,
+) *worker.Worker {
+	t.Helper()
 	w := worker.New(worker.Options{
 		Brokers:        brokers,
-		Plugins:        map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
+		Plugins:        map[string]connectors.SinkConnector{"fake": sink},
 		NewDecoder:     func(map[string]string) (worker.Decoder, error) { return workertest.Raw{}, nil },
 		CommitInterval: 50 * time.Millisecond,
 		SessionTimeout: 6 * time.Second,
@@ -42,6 +51,18 @@ func writeConnector(t *testing.T, path, name, required string) {
 	}
 }
 
+// newKafka returns a fake Kafka with a one-partition topic "orders",
+// closed when t ends.
+func newKafka(t *testing.T) *kfake.Cluster {
+	t.Helper()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close) // after the workers' cleanups: their tasks leave the group
+	return kc
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
@@ -58,11 +79,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // back in its target state in a new worker over the same store.
 func TestPipelinesAndRestore(t *testing.T) {
 	ctx := context.Background()
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kc.Close) // after the workers' cleanups: their tasks leave the group
+	kc := newKafka(t)
 	dir := t.TempDir()
 	pipes := filepath.Join(dir, "pipelines")
 	if err := os.Mkdir(pipes, 0o700); err != nil {
@@ -217,5 +234,64 @@ func TestWatchLogsSyntaxErrorAtItsLine(t *testing.T) {
 	}
 	if info, err := w.Info("a"); err != nil || info.Config["fake.required"] != "one" {
 		t.Errorf("connector a after a bad edit: %+v %v", info, err)
+	}
+}
+
+// recordingSink is the test sink that records the fake.required value of
+// every config it splits into tasks.
+type recordingSink struct {
+	workertest.Sink
+	mu   sync.Mutex
+	seen []string
+}
+
+func (s *recordingSink) TaskConfigs(cfg map[string]string, n int) []map[string]string {
+	s.mu.Lock()
+	s.seen = append(s.seen, cfg["fake.required"])
+	s.mu.Unlock()
+	return s.Sink.TaskConfigs(cfg, n)
+}
+
+func (s *recordingSink) values() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.seen)
+}
+
+// TestRestoreStartsWithFileConfig edits a connector's file while the
+// worker is down: the restarted worker starts the connector with the
+// file's config, never the stale one of its store.
+func TestRestoreStartsWithFileConfig(t *testing.T) {
+	ctx := context.Background()
+	kc := newKafka(t)
+	dir := t.TempDir()
+	aFile := filepath.Join(dir, "a.yaml")
+	writeConnector(t, aFile, "a", "new")
+	st := store.NewMemory()
+	must(t, st.Put(ctx, store.Connector{Name: "a", Owner: aFile, Target: store.TargetStarted,
+		Config: map[string]string{"connector.class": "fake", "topics": "orders",
+			"fake.required": "old"}}))
+
+	sink := &recordingSink{}
+	w := newWorkerWith(t, kc.ListenAddrs(), st, sink)
+	p := worker.Pipelines{Dir: dir}
+	files, err := w.LoadPipelines(p)
+	must(t, err)
+	must(t, w.Restore(ctx, files...))
+	if changes, err := w.Apply(ctx, p); err != nil || len(changes) != 0 {
+		t.Errorf("apply after restore: %+v %v", changes, err)
+	}
+	waitFor(t, "a running", func() bool {
+		s, err := w.Status("a")
+		return err == nil && len(s.Tasks) == 1 && s.Tasks[0].State == worker.StateRunning
+	})
+	if got := sink.values(); len(got) == 0 || slices.Contains(got, "old") {
+		t.Errorf("task configs used fake.required %q, want only \"new\"", got)
+	}
+	stored, err := st.Connectors(ctx)
+	must(t, err)
+	if len(stored) != 1 || stored[0].Config["fake.required"] != "new" ||
+		stored[0].Target != store.TargetStarted {
+		t.Errorf("stored after restore: %+v", stored)
 	}
 }

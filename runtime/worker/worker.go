@@ -402,10 +402,30 @@ func (w *Worker) setTarget(ctx context.Context, name, target string) error {
 // Restore creates the connectors of the store in their target states, as
 // a restarted worker does. A connector that cannot start is kept, FAILED,
 // with the reason in its status, and the others start anyway.
-func (w *Worker) Restore(ctx context.Context) error {
+//
+// files is the desired state of the connector files, as LoadPipelines
+// returns it. A stored connector that its file still declares is restored
+// with the file's config, written to the store first, so that no task runs
+// a config the file no longer holds; it keeps its stored target state.
+func (w *Worker) Restore(ctx context.Context, files ...store.Connector) error {
 	stored, err := w.opts.Store.Connectors(ctx)
 	if err != nil {
 		return fmt.Errorf("restore connectors: %w", err)
+	}
+	declared := make(map[string]store.Connector, len(files))
+	for _, f := range files {
+		declared[f.Name] = f
+	}
+	for i, sc := range stored {
+		f, ok := declared[sc.Name]
+		if !ok || sc.Owner == "" || sc.Owner != f.Owner || maps.Equal(sc.Config, f.Config) {
+			continue
+		}
+		sc.Config = f.Config
+		if err := w.opts.Store.Put(ctx, sc); err != nil {
+			return fmt.Errorf("restore connector %s from %s: %w", sc.Name, sc.Owner, err)
+		}
+		stored[i] = sc
 	}
 	ctx = context.WithoutCancel(ctx)
 	w.mu.Lock()
