@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tributary-io/tributary/connectors"
 	"github.com/tributary-io/tributary/runtime/config"
 )
 
@@ -101,7 +103,10 @@ TRIBUTARY_REST_TOKEN instead of flags; a flag wins over its variable.`,
 			Long: `Create or update the connectors of YAML or JSON files, each in Kafka
 Connect's shape: {"name": ..., "config": {...}}, or of Kafka Connect
 standalone's .properties files, whose keys are name and the config keys.
-Every file is read and checked before any request is sent.`,
+Every file is read and its config checked by the server (PUT
+/connector-plugins/{class}/config/validate) before any connector is created
+or updated; all problems are reported at once. A connector whose config on
+the server already equals its file's is left unchanged.`,
 			Args: cobra.MinimumNArgs(1),
 			RunE: func(_ *cobra.Command, args []string) error { return c.apply(args) },
 		})
@@ -116,7 +121,9 @@ func (c *connectClient) path(name, sub string) string {
 	return p
 }
 
-// apply reads every file first, then puts each connector's config.
+// apply reads every file and has the server validate each config, then,
+// only when all are valid, puts each connector's config that differs from
+// the server's. Every problem of every file is reported at once.
 func (c *connectClient) apply(paths []string) error {
 	var conns []*config.Connector
 	var errs []error
@@ -128,10 +135,21 @@ func (c *connectClient) apply(paths []string) error {
 		}
 		conns = append(conns, cc)
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	for _, cc := range conns {
+		errs = append(errs, c.validate(cc))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for _, cc := range conns {
+		same, err := c.unchanged(cc)
+		if err != nil {
+			return err
+		}
+		if same {
+			fmt.Fprintf(c.out, "unchanged %s (%s)\n", cc.Name, cc.Source)
+			continue
+		}
 		status, body, err := c.do("PUT", c.path(cc.Name, "config"), cc.Config)
 		if err != nil {
 			return err
@@ -142,10 +160,76 @@ func (c *connectClient) apply(paths []string) error {
 		case http.StatusOK:
 			fmt.Fprintf(c.out, "updated %s (%s)\n", cc.Name, cc.Source)
 		default:
-			return apiFailure(status, body)
+			return fmt.Errorf("apply %s (%s): %w", cc.Name, cc.Source, apiFailure(status, body))
 		}
 	}
 	return nil
+}
+
+// validate has the server check cc's config through Kafka Connect's
+// validate endpoint and returns its errors placed at cc's file and lines,
+// or nil.
+func (c *connectClient) validate(cc *config.Connector) error {
+	class := cc.Config[config.KeyConnectorClass]
+	body := maps.Clone(cc.Config)
+	body["name"] = cc.Name
+	status, out, err := c.do("PUT",
+		"/connector-plugins/"+url.PathEscape(class)+"/config/validate", body)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("validate %s (%s): %w", cc.Name, cc.Source, apiFailure(status, out))
+	}
+	var infos struct {
+		ErrorCount int `json:"error_count"`
+		Configs    []struct {
+			Value struct {
+				Name   string   `json:"name"`
+				Errors []string `json:"errors"`
+			} `json:"value"`
+		} `json:"configs"`
+	}
+	if err := json.Unmarshal(out, &infos); err != nil {
+		return fmt.Errorf("validate %s (%s): read answer: %w", cc.Name, cc.Source, err)
+	}
+	var fes []connectors.FieldError
+	for _, ci := range infos.Configs {
+		for _, msg := range ci.Value.Errors {
+			fes = append(fes, connectors.FieldError{Key: ci.Value.Name, Message: msg})
+		}
+	}
+	if len(fes) == 0 && infos.ErrorCount > 0 {
+		return fmt.Errorf("validate %s (%s): %d error(s) reported without a key",
+			cc.Name, cc.Source, infos.ErrorCount)
+	}
+	if len(fes) == 0 {
+		return nil
+	}
+	return &connectors.ConfigError{Source: cc.Source, Errors: cc.Locate(fes)}
+}
+
+// unchanged reports whether the server already runs cc's config. A value
+// the server hides (config.Hidden) cannot be compared, so a config holding
+// one counts as changed and is applied again.
+func (c *connectClient) unchanged(cc *config.Connector) (bool, error) {
+	status, out, err := c.do("GET", c.path(cc.Name, "config"), nil)
+	if err != nil {
+		return false, err
+	}
+	switch status {
+	case http.StatusNotFound:
+		return false, nil
+	case http.StatusOK:
+	default:
+		return false, fmt.Errorf("read config of %s: %w", cc.Name, apiFailure(status, out))
+	}
+	var current map[string]string
+	if err := json.Unmarshal(out, &current); err != nil {
+		return false, fmt.Errorf("read config of %s: %w", cc.Name, err)
+	}
+	delete(current, "name") // Kafka Connect adds it; the files keep it outside config
+	return maps.Equal(current, cc.Config), nil
 }
 
 // print sends a request and prints the JSON answer, indented.

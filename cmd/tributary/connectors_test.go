@@ -8,22 +8,38 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // TestConnectorsCommand drives tributary connectors against a stand-in for
 // a Kafka Connect REST API and checks the requests it sends.
 func TestConnectorsCommand(t *testing.T) {
-	var got []string
+	var got, checks []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		got = append(got, strings.TrimSpace(r.Method+" "+r.URL.RequestURI()+" "+string(body)))
+		req := strings.TrimSpace(r.Method + " " + r.URL.RequestURI() + " " + string(body))
 		if u, p, _ := r.BasicAuth(); u != "admin" || p != "pw" {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == "PUT" && strings.HasSuffix(r.URL.Path, "/config/validate"),
+			r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/config"):
+			// apply's checks, each answered as nothing to object to and
+			// no connector yet.
+			checks = append(checks, req)
+			if r.Method == "GET" {
+				w.WriteHeader(http.StatusNotFound)
+				return
+			}
+			_, _ = w.Write([]byte(`{"name":"s3","error_count":0,"groups":[],"configs":[]}`))
+			return
+		}
+		got = append(got, req)
 		switch {
 		case r.Method == "PUT" && strings.HasSuffix(r.URL.Path, "/yaml-sink/config"):
 			w.WriteHeader(http.StatusCreated)
@@ -63,6 +79,19 @@ func TestConnectorsCommand(t *testing.T) {
 	out, err := run("apply", yamlFile, jsonFile)
 	if err != nil || !strings.Contains(out, "created yaml-sink") || !strings.Contains(out, "updated json-sink") {
 		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	wantChecks := []string{
+		"PUT /connector-plugins/s3/config/validate",
+		"PUT /connector-plugins/s3/config/validate",
+		"GET /connectors/yaml-sink/config", "GET /connectors/json-sink/config",
+	}
+	if len(checks) != len(wantChecks) {
+		t.Fatalf("checks: %q", checks)
+	}
+	for i, w := range wantChecks {
+		if !strings.HasPrefix(checks[i], w) {
+			t.Errorf("check %d: %q, want %q", i, checks[i], w)
+		}
 	}
 	for _, args := range [][]string{{"list", "--expand", "status"}, {"pause", "yaml-sink"},
 		{"restart", "yaml-sink", "--include-tasks"}, {"delete", "json-sink"}} {
@@ -127,8 +156,16 @@ func TestConnectorsApplyProperties(t *testing.T) {
 	var got []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		got = append(got, r.Method+" "+r.URL.Path+" "+strings.TrimSpace(string(body)))
-		w.WriteHeader(http.StatusCreated)
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/config/validate"):
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"name":"s3","error_count":0,"groups":[],"configs":[]}`))
+		case r.Method == "GET":
+			w.WriteHeader(http.StatusNotFound)
+		default:
+			got = append(got, r.Method+" "+r.URL.Path+" "+strings.TrimSpace(string(body)))
+			w.WriteHeader(http.StatusCreated)
+		}
 	}))
 	defer srv.Close()
 	file := filepath.Join(t.TempDir(), "props-sink.properties")
@@ -148,5 +185,86 @@ func TestConnectorsApplyProperties(t *testing.T) {
 	}
 	if out.String() != "created props-sink ("+file+")\n" {
 		t.Errorf("apply printed %q", out.String())
+	}
+}
+
+// TestConnectorsApplyChecksFirst applies three files, the last with a
+// value the server refuses: no connector is created, every error is
+// reported at its file and line, and a file whose config the server
+// already holds is reported unchanged.
+func TestConnectorsApplyChecksFirst(t *testing.T) {
+	var mu sync.Mutex
+	var puts []string
+	server := map[string]map[string]string{
+		"a": {"connector.class": "file", "topics": "t", "name": "a"},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		var cfg map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&cfg)
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == "PUT" && strings.HasSuffix(r.URL.Path, "/config/validate"):
+			errs := []string{}
+			if cfg["flush.size"] == "many" {
+				errs = append(errs, "Invalid value many: not a number")
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"name": "file",
+				"error_count": len(errs), "groups": []string{}, "configs": []any{
+					map[string]any{"value": map[string]any{"name": "flush.size",
+						"value": cfg["flush.size"], "errors": errs}}}})
+		case r.Method == "GET":
+			name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/connectors/"), "/config")
+			c, ok := server[name]
+			if !ok {
+				w.WriteHeader(http.StatusNotFound)
+				return
+			}
+			_ = json.NewEncoder(w).Encode(c)
+		case r.Method == "PUT":
+			puts = append(puts, r.URL.Path)
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(`{}`))
+		}
+	}))
+	defer srv.Close()
+
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.json"),
+		filepath.Join(dir, "c.yaml")
+	must(t, os.WriteFile(a, []byte("name: a\nconfig:\n  connector.class: file\n"+
+		"  topics: t\n"), 0o600))
+	must(t, os.WriteFile(b, []byte(`{"name":"b","config":{"connector.class":"file",`+
+		`"topics":"t"}}`), 0o600))
+	must(t, os.WriteFile(c, []byte("name: c\nconfig:\n  connector.class: file\n"+
+		"  topics: t\n  flush.size: many\n"), 0o600))
+	run := func(files ...string) (string, error) {
+		cmd := newRootCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetArgs(append([]string{"connectors", "apply", "--url", srv.URL}, files...))
+		err := cmd.Execute()
+		return out.String(), err
+	}
+
+	_, err := run(a, b, c)
+	want := c + ":5: config.flush.size: Invalid value many: not a number"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("apply error %v, want one naming %q", err, want)
+	}
+	if len(puts) != 0 {
+		t.Fatalf("apply sent %q before every file was valid", puts)
+	}
+
+	out, err := run(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "unchanged a (" + a + ")\ncreated b (" + b + ")\n"; out != want {
+		t.Errorf("apply printed %q, want %q", out, want)
+	}
+	if !slices.Equal(puts, []string{"/connectors/b/config"}) {
+		t.Errorf("apply sent %q, want only b's config", puts)
 	}
 }
