@@ -12,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tributary-io/tributary/runtime/config"
+	"github.com/tributary-io/tributary/runtime/worker"
 )
 
 // TestConnectorsCommand drives tributary connectors against a stand-in for
@@ -266,5 +269,28 @@ func TestConnectorsApplyChecksFirst(t *testing.T) {
 	}
 	if !slices.Equal(puts, []string{"/connectors/b/config"}) {
 		t.Errorf("apply sent %q, want only b's config", puts)
+	}
+}
+
+// TestConnectorsApplyValidatesOnWorker checks apply's validation against
+// the worker's own REST API: its errors come back at the file's lines.
+func TestConnectorsApplyValidatesOnWorker(t *testing.T) {
+	wc := config.DefaultWorker()
+	wc.Listeners = []string{"http://127.0.0.1:0"}
+	w := worker.New(worker.Options{Plugins: sinkPlugins()})
+	ln := serveREST(t, wc, w, &config.Providers{})
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	must(t, os.WriteFile(file, []byte("name: c\nconfig:\n  connector.class: file\n"+
+		"  topics: t\n  file.dir: /tmp/x\n  flush.size: many\n"), 0o600))
+	cmd := newRootCmd()
+	cmd.SetOut(io.Discard)
+	cmd.SetArgs([]string{"connectors", "apply", "--url", "http://" + ln.Addr().String(), file})
+	err := cmd.Execute()
+	want := file + ":6: config.flush.size:"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("apply error %v, want one naming %q", err, want)
+	}
+	if got := w.Connectors(); len(got) != 0 {
+		t.Errorf("connectors after a refused apply: %v", got)
 	}
 }

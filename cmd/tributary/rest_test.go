@@ -72,20 +72,7 @@ func TestRESTServerTLSAndAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := worker.New(worker.Options{})
-	srv, ln, err := newRESTServer(wc, w, rest.NewLoggers(0, nil), providers, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	ln := serveREST(t, wc, worker.New(worker.Options{}), providers)
 
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	get := func(user, pass string) int {
@@ -115,4 +102,26 @@ func TestRESTServerTLSAndAuth(t *testing.T) {
 			t.Errorf("plain HTTP on the TLS listener answered %d", resp.StatusCode)
 		}
 	}
+}
+
+// serveREST serves w's REST API as wc configures it until t ends, and
+// returns its listener.
+func serveREST(t *testing.T, wc *config.Worker, w *worker.Worker,
+	providers *config.Providers,
+) net.Listener {
+	t.Helper()
+	srv, ln, err := newRESTServer(wc, w, rest.NewLoggers(0, nil), providers, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return ln
 }
