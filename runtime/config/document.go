@@ -115,6 +115,11 @@ func (d *document) syntaxError(err error, data []byte) {
 func describeYAMLError(e *yaml.LoadError, data []byte) (int, string) {
 	at, ctx := e.Mark, e.ContextMark
 	if e.ContextMsg == "" || ctx.Line == 0 || ctx == at {
+		if open, kind, ok := unclosedFlow(data, at); ok && open.Line < at.Line {
+			return open.Line, fmt.Sprintf("%s that starts here%s is not closed: "+
+				"%s at line %d; is a closing bracket missing?",
+				kind, column(open), e.Message, at.Line)
+		}
 		return at.Line, e.Message + column(at) + yamlHint(e, data)
 	}
 	if strings.HasPrefix(e.ContextMsg, "while scanning") ||
@@ -143,6 +148,52 @@ func yamlHint(e *yaml.LoadError, data []byte) string {
 		return "; check the indentation"
 	}
 	return ""
+}
+
+// unclosedFlow finds the innermost flow sequence ([) or mapping ({) still
+// open at m, skipping quoted text and comments, and returns where it opens
+// and its kind. The parser sometimes gives up on such a bracket at the line
+// after it without naming it.
+func unclosedFlow(data []byte, m yaml.Mark) (yaml.Mark, string, bool) {
+	type open struct {
+		at   yaml.Mark
+		kind string
+	}
+	var stack []open
+	line, col := 1, 0
+	var quote byte
+	comment := false
+	for i, b := range data {
+		if line > m.Line || (line == m.Line && col+1 >= m.Column) {
+			break
+		}
+		col++
+		switch {
+		case b == '\n':
+			line, col, comment = line+1, 0, false
+			continue
+		case comment:
+		case quote != 0:
+			if b == quote {
+				quote = 0
+			}
+		case b == '\'' || b == '"':
+			quote = b
+		case b == '#' && (i == 0 || data[i-1] == ' ' || data[i-1] == '\t'):
+			comment = true
+		case b == '[':
+			stack = append(stack, open{yaml.Mark{Line: line, Column: col}, "flow sequence"})
+		case b == '{':
+			stack = append(stack, open{yaml.Mark{Line: line, Column: col}, "flow mapping"})
+		case (b == ']' || b == '}') && len(stack) > 0:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) == 0 {
+		return yaml.Mark{}, "", false
+	}
+	top := stack[len(stack)-1]
+	return top.at, top.kind, true
 }
 
 // tabAt reports whether the line of m holds a tab before m.

@@ -154,6 +154,12 @@ func TestYAMLSyntaxErrors(t *testing.T) {
 		{"tab indent", "\ttopics: bookings\n",
 			":3: found character that cannot start any token (column 1); " +
 				"indent with spaces, not tabs"},
+		{"bracket open at the end", "  topics: [bookings,\n",
+			":3: flow sequence that starts here (column 11) is not closed: did not find " +
+				"expected node content at line 4; is a closing bracket missing?"},
+		{"brace open at the end", "  topics: {a: 1,\n",
+			":3: flow mapping that starts here (column 11) is not closed: did not find " +
+				"expected node content at line 4; is a closing bracket missing?"},
 		{"unclosed bracket", "  topics: [bookings, clicks\n  flush.size: 10\n",
 			":3: parsing a flow sequence that starts here (column 11): did not find " +
 				"expected ',' or ']' at line 4; is a closing bracket missing?"},
