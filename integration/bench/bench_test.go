@@ -67,14 +67,19 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Logf("loaded %d records in %v (%.0f records/s)", res.Produced, res.Elapsed,
 			float64(res.Produced)/res.Elapsed.Seconds())
 
+		// A store and a REST port of its own: the default store of port 8083
+		// may hold connectors of an earlier run, which would share the CPU.
 		dir := b.TempDir()
 		worker := fmt.Sprintf(`bootstrap.servers: %s
 schema.registry.url: %s
 registry.listener: ""
+listeners: http://127.0.0.1:0
+config.storage.file.filename: %s
 offset.flush.interval.ms: 1000
 spool.dir: %s
 log.level: warn
-`, strings.Join(env.KafkaBrokers, ","), reg.URL(), filepath.Join(dir, "spool"))
+`, strings.Join(env.KafkaBrokers, ","), reg.URL(), filepath.Join(dir, "connectors.json"),
+			filepath.Join(dir, "spool"))
 		connector := fmt.Sprintf(`name: bench
 config:
   connector.class: io.confluent.connect.s3.S3SinkConnector
