@@ -37,13 +37,24 @@ func (w *Worker) Sync(ctx context.Context) error {
 	// a change that no later progress would bring back.
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
-	stored, err := w.opts.Store.Connectors(ctx)
-	if err != nil {
-		return fmt.Errorf("sync connectors: %w", err)
+	var stored []store.Connector
+	for {
+		// A write of this worker's own, which holds mu, may land between
+		// the read and mu: the view read is then older than what the
+		// worker holds, and applying it would undo the write.
+		seen := w.writes.Load()
+		var err error
+		if stored, err = w.opts.Store.Connectors(ctx); err != nil {
+			return fmt.Errorf("sync connectors: %w", err)
+		}
+		w.mu.Lock()
+		if w.writes.Load() == seen {
+			break
+		}
+		w.mu.Unlock()
 	}
-	ctx = context.WithoutCancel(ctx)
-	w.mu.Lock()
 	defer w.mu.Unlock()
+	ctx = context.WithoutCancel(ctx)
 	if w.closed {
 		return ErrClosed
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -130,6 +131,10 @@ type Worker struct {
 
 	// syncMu serialises Sync, read of the store and apply together.
 	syncMu sync.Mutex
+	// writes counts the changes this worker wrote to its store, added to
+	// with mu held once the store has applied one. Sync reads the store
+	// without mu and applies what it read only if no write came between.
+	writes atomic.Uint64
 
 	// bg tracks the restarts that run after their request was answered.
 	bg sync.WaitGroup
@@ -263,6 +268,7 @@ func (w *Worker) create(ctx context.Context, sc store.Connector) error {
 	if err := w.opts.Store.Put(ctx, sc.Clone()); err != nil {
 		return fmt.Errorf("connector %s: %w", sc.Name, err)
 	}
+	w.writes.Add(1)
 	c := newConnector(sc, common, plugin)
 	w.connectors[sc.Name] = c
 	w.log.Info("connector created", "connector", sc.Name, "class", common.Class,
@@ -319,6 +325,7 @@ func (w *Worker) PutConfig(ctx context.Context, name string, cfg map[string]stri
 	if err := w.opts.Store.Put(ctx, sc); err != nil {
 		return false, fmt.Errorf("connector %s: %w", name, err)
 	}
+	w.writes.Add(1)
 	w.stopTasks(ctx, c)
 	c.config, c.common, c.plugin, c.owner, c.failure = maps.Clone(cfg), common, plugin, by, ""
 	w.log.Info("connector reconfigured", "connector", name, "owner", by)
@@ -353,6 +360,7 @@ func (w *Worker) delete(ctx context.Context, c *connector, by string) error {
 	if err := w.opts.Store.Delete(ctx, name); err != nil {
 		return fmt.Errorf("connector %s: %w", name, err)
 	}
+	w.writes.Add(1)
 	w.stopTasks(ctx, c)
 	delete(w.connectors, name)
 	w.opts.Metrics.DeleteConnector(name)
@@ -385,13 +393,16 @@ func (w *Worker) setTarget(ctx context.Context, name, target string) error {
 	if err != nil {
 		return err
 	}
-	if c.target == target {
-		return nil
-	}
+	// Written even when c holds target already: in a cluster the store
+	// may hold another state that this worker has not applied yet.
 	sc := c.stored()
 	sc.Target = target
 	if err := w.opts.Store.Put(ctx, sc); err != nil {
 		return fmt.Errorf("connector %s: %w", name, err)
+	}
+	w.writes.Add(1)
+	if c.target == target {
+		return nil
 	}
 	c.target = target
 	w.log.Info("connector target state changed", "connector", name, "target_state", target)
@@ -425,6 +436,7 @@ func (w *Worker) Restore(ctx context.Context, files ...store.Connector) error {
 		if err := w.opts.Store.Put(ctx, sc); err != nil {
 			return fmt.Errorf("restore connector %s from %s: %w", sc.Name, sc.Owner, err)
 		}
+		w.writes.Add(1)
 		stored[i] = sc
 	}
 	ctx = context.WithoutCancel(ctx)
