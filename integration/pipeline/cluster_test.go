@@ -61,7 +61,7 @@ spool.dir: %s
 			p.kill()
 		}
 		if t.Failed() {
-			t.Logf("%s log (last 3000 bytes):\n%s", name, tail([]byte(p.logText()), 3000))
+			reportLog(t, name, p.logText())
 		}
 	})
 	return p, "http://" + addr

@@ -101,8 +101,7 @@ log.level: info
 			_ = p.cmd.Wait()
 		}
 		if t.Failed() {
-			b, _ := os.ReadFile(p.log.Name())
-			t.Logf("%s log (last 4000 bytes):\n%s", name, tail(b, 4000))
+			reportLog(t, name, p.logText())
 		}
 	})
 	return p
@@ -162,6 +161,28 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// reportLog keeps a failed test's worker log in full under the system's
+// temporary directory and shows its warnings, errors and last lines: a
+// short excerpt leaves the test's own failure message in sight.
+func reportLog(t *testing.T, name, text string) {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), "tributary-failed-logs")
+	path := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+"-"+name+".log")
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		_ = os.WriteFile(path, []byte(text), 0o644)
+	}
+	lines := strings.SplitAfter(text, "\n")
+	var notable strings.Builder
+	for _, l := range lines {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			notable.WriteString(l)
+		}
+	}
+	last := strings.Join(lines[max(0, len(lines)-4):], "")
+	t.Logf("%s log in %s; its warnings and errors (last 1500 bytes):\n%s\nlast lines:\n%s",
+		name, path, tail([]byte(notable.String()), 1500), last)
 }
 
 func tail(b []byte, n int) string {
