@@ -163,7 +163,12 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 
 	// Validate every file before starting anything.
 	conns, err := validateFiles(wc, w)
+	ignored := ignoredFiles(wc)
 	if check {
+		for _, path := range ignored {
+			fmt.Printf("warning: %s: not read: connector files end in %s\n",
+				path, strings.Join(config.ConnectorFileExts, ", "))
+		}
 		for _, line := range unknownKeyWarnings(wc, w.PluginConfigDef) {
 			fmt.Println(line)
 		}
@@ -175,6 +180,10 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	}
 	if err != nil {
 		return err
+	}
+	for _, path := range ignored {
+		log.Warn("file in connectors.dir not read", "file", path,
+			"hint", "connector files end in "+strings.Join(config.ConnectorFileExts, ", "))
 	}
 
 	if wc.MetricsListener != "" {
@@ -297,6 +306,16 @@ func checkWorker(ctx context.Context, wc *config.Worker, wcErr error) error {
 		return errors.Join(wcErr, err)
 	}
 	return err
+}
+
+// ignoredFiles lists the files of connectors.dir that are not read as
+// connectors; a directory that cannot be read is reported elsewhere.
+func ignoredFiles(wc *config.Worker) []string {
+	if wc.ConnectorsDir == "" {
+		return nil
+	}
+	ignored, _ := config.IgnoredConnectorFiles(wc.ConnectorsDir)
+	return ignored
 }
 
 // unknownKeyWarnings lists, each at its file and line, the keys of the

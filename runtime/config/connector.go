@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -232,25 +233,45 @@ func LoadConnectorDir(dir string) ([]*Connector, error) {
 	return allOrNothing(loadConnectors(paths, true))
 }
 
+// ConnectorFileExts are the name endings of the files of a connectors
+// directory that are read as connectors.
+var ConnectorFileExts = []string{".yaml", ".yml", ".json", ".properties"}
+
 // connectorFiles lists the connector files in dir.
 func connectorFiles(dir string) ([]string, error) {
+	paths, _, err := listConnectorDir(dir)
+	return paths, err
+}
+
+// IgnoredConnectorFiles lists the files of dir that are not read as
+// connectors because of how their names end, such as orders.yml.bak or
+// orders.ymal, so that a caller can say so rather than skip them unseen.
+// Directories and hidden files are left out.
+func IgnoredConnectorFiles(dir string) ([]string, error) {
+	_, ignored, err := listConnectorDir(dir)
+	return ignored, err
+}
+
+func listConnectorDir(dir string) (paths, ignored []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read connector dir %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("read connector dir %s: %w", dir, err)
 	}
-	var paths []string
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || strings.HasPrefix(name, ".") {
 			continue
 		}
-		switch strings.ToLower(filepath.Ext(name)) {
-		case ".yaml", ".yml", ".json", ".properties":
-			paths = append(paths, filepath.Join(dir, name))
+		path := filepath.Join(dir, name)
+		if slices.Contains(ConnectorFileExts, strings.ToLower(filepath.Ext(name))) {
+			paths = append(paths, path)
+		} else {
+			ignored = append(ignored, path)
 		}
 	}
 	sort.Strings(paths)
-	return paths, nil
+	sort.Strings(ignored)
+	return paths, ignored, nil
 }
 
 // loadConnectors loads each path and checks that names are unique; common

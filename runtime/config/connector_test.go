@@ -289,3 +289,32 @@ func TestLocate(t *testing.T) {
 		t.Errorf("Locate without a file = %v, want the errors unchanged", rest)
 	}
 }
+
+// TestIgnoredConnectorFiles checks that a connectors directory's files
+// whose names do not end as connector files do are listed, so that a
+// misnamed file is reported instead of skipped unseen, and that the
+// connector files, hidden files and directories are not.
+func TestIgnoredConnectorFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.yaml", "b.YML", "c.json", "d.properties",
+		"e.ymal", "f.yaml.bak", "README", ".hidden.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "old"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	got, err := IgnoredConnectorFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "README"), filepath.Join(dir, "e.ymal"),
+		filepath.Join(dir, "f.yaml.bak")}
+	if !slices.Equal(got, want) {
+		t.Errorf("ignored %v, want %v", got, want)
+	}
+	if _, err := IgnoredConnectorFiles(filepath.Join(dir, "none")); err == nil {
+		t.Error("a missing directory gave no error")
+	}
+}

@@ -107,7 +107,7 @@ var workerUsage = map[string]string{
 	"listeners":                                    "REST API listener, http://host:port or host:port",
 	"offset.flush.interval.ms":                     "how often tasks commit what is durable (PreCommit)",
 	"task.shutdown.graceful.timeout.ms":            "how long tasks may take to stop before being abandoned",
-	"connectors.dir":                               "directory of connector files (*.yaml, *.yml, *.json, *.properties)",
+	"connectors.dir":                               "directory of connector files (*.yaml, *.yml, *.json, *.properties; other files are reported, not read)",
 	"connectors.files":                             "connector files, in addition to connectors.dir",
 	"schema.registry.url":                          "Schema Registry URLs; empty uses the built-in registry",
 	"registry.listener":                            "address the built-in registry serves; empty disables it",
