@@ -40,6 +40,9 @@ type task struct {
 	committed map[connectors.TopicPartition]int64
 	rewinds   map[connectors.TopicPartition]int64
 	lastFlush time.Time
+	// lastCommit is when offsets last went to Kafka: every commit
+	// interval, though PreCommit runs more often for wall-clock rotation.
+	lastCommit time.Time
 
 	// chain is the connector's transforms; prog follows the records
 	// that never reach the sink.
@@ -142,6 +145,7 @@ func (t *task) runLoop(ctx context.Context) (err error) {
 	}()
 
 	t.lastFlush = time.Now()
+	t.lastCommit = t.lastFlush
 	for {
 		t.syncPause(cl)
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
@@ -226,11 +230,22 @@ func (t *task) handle(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	t.applyRewinds()
 
-	if time.Since(t.lastFlush) >= t.flushTick() {
-		t.lastFlush = time.Now()
-		return t.commit(ctx, nil)
+	if time.Since(t.lastFlush) < t.flushTick() {
+		return nil
 	}
-	return nil
+	t.lastFlush = time.Now()
+	if t.lastFlush.Sub(t.lastCommit) < t.w.opts.CommitInterval {
+		// A tick for the sink's wall-clock rotation only: the offsets it
+		// makes durable go to Kafka at the next commit interval, as
+		// offset.flush.interval.ms says.
+		if _, err := t.sink.PreCommit(ctx); err != nil {
+			return fmt.Errorf("pre-commit: %w", err)
+		}
+		t.applyRewinds()
+		return nil
+	}
+	t.lastCommit = t.lastFlush
+	return t.commit(ctx, nil)
 }
 
 // deliver decodes krs and puts them into the sink, in order. Decoding is
