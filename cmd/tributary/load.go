@@ -37,7 +37,7 @@ func newLoadCmd() *cobra.Command {
 		Long: `Read the hotel booking CSV (the bundled copy unless --file is given), turn
 each row into a booking action, register the Booking schema under
 <topic>-value, and produce the actions in the Confluent wire format with an
-idempotent producer, keyed by hotel. A bad row is reported with its line
+idempotent producer, keyed by action_id. A bad row is reported with its line
 number and the command exits non-zero once the rest is loaded.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			level := slog.LevelWarn

@@ -26,7 +26,7 @@ import (
 
 var (
 	records    = flag.Int("records", 5_000_000, "records to load and sink")
-	partitions = flag.Int("partitions", 4, "partitions of the topic (the loader keys by hotel)")
+	partitions = flag.Int("partitions", 4, "partitions of the topic (the loader keys by action_id)")
 	tasks      = flag.Int("tasks", 2, "tasks.max")
 	flushSize  = flag.Int("flush-size", 200000, "flush.size")
 )

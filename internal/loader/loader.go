@@ -157,7 +157,6 @@ type producer struct {
 
 	w        *avro.Writer
 	booking  bookings.Booking
-	keys     map[string][]byte
 	values   slab[byte]
 	records  slab[kgo.Record]
 	read     int
@@ -175,7 +174,6 @@ func newProducer(
 	return &producer{
 		cl: cl, schema: schema, schemaID: id, limit: limit, log: log, progress: pr,
 		w:       avro.NewWriter(nil, 512),
-		keys:    map[string][]byte{},
 		values:  slab[byte]{size: 1 << 20},
 		records: slab[kgo.Record]{size: 1024},
 	}
@@ -245,13 +243,8 @@ func (p *producer) produce(ctx context.Context) error {
 	value := schemas.AppendWire(p.values.take(schemas.WireHeaderSize + len(body))[:0],
 		p.schemaID, body)
 
-	key, ok := p.keys[b.Hotel]
-	if !ok {
-		key = []byte(b.Hotel)
-		p.keys[b.Hotel] = key
-	}
 	rec := p.records.one()
-	rec.Key = key
+	rec.Key = append(p.values.take(len(b.ActionID))[:0], b.ActionID...)
 	rec.Value = value
 	rec.Timestamp = b.EventTime
 	p.cl.Produce(ctx, rec, p.promise)

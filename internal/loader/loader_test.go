@@ -223,6 +223,7 @@ func TestLoadFirstRows(t *testing.T) {
 	schema := avro.MustParse(actions.Booking)
 	want := csvRows(t, n)
 	seen := map[string]bool{}
+	perPartition := map[int32]int{}
 	for _, rec := range consume(t, brokers, "bookings", n) {
 		v := decode(t, schema, 40, rec.Value)
 		id, _ := v["action_id"].(string)
@@ -232,9 +233,10 @@ func TestLoadFirstRows(t *testing.T) {
 				rec.Topic, rec.Partition, rec.Offset, id)
 		}
 		seen[id] = true
-		if string(rec.Key) != row.Value["hotel"] {
-			t.Errorf("line %d: key %q, want the hotel %q", row.Line, rec.Key, row.Value["hotel"])
+		if string(rec.Key) != id {
+			t.Errorf("line %d: key %q, want the action id %q", row.Line, rec.Key, id)
 		}
+		perPartition[rec.Partition]++
 		if et := row.Value["event_time"].(time.Time); !rec.Timestamp.Equal(et) {
 			t.Errorf("line %d: timestamp %v, want the event time %v", row.Line, rec.Timestamp, et)
 		}
@@ -253,6 +255,12 @@ func TestLoadFirstRows(t *testing.T) {
 			if v["company"] != 110 || v["adr"].(*big.Rat).FloatString(2) != "107.42" {
 				t.Errorf("line 20 decoded as %v", v)
 			}
+		}
+	}
+	// Keyed by a unique id, the records spread over every partition.
+	for p := range int32(3) {
+		if perPartition[p] < n/6 {
+			t.Errorf("partition %d holds %d of %d records: %v", p, perPartition[p], n, perPartition)
 		}
 	}
 }
