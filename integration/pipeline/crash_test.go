@@ -56,10 +56,16 @@ func TestCrashRecovery(t *testing.T) {
 			defer cancel()
 			topic, bucket := newTopic(t, mode.partitions), newBucket(t)
 			regURL := registrytest.Start(t, env)
-			// Kafka commits lag the bucket by up to 5s, so a kill right
-			// after a segment is committed leaves the bucket ahead of Kafka.
+			// A segment's upload runs inside the task's poll loop, so a
+			// commit to Kafka that fell due meanwhile follows the segment
+			// at once. The first segment after a restart takes about 4 s
+			// here; with a 5 s interval, on a slower machine, the kills
+			// right after a segment came after its commit and none
+			// recovered from the bucket. A worker lives 5 to 20 s between
+			// two kills: with a 30 s interval the bucket is still ahead of
+			// Kafka when it dies, and the next start recovers from it.
 			w := startWorkerProcCommitting(t, "worker", regURL,
-				sinkConfig(topic, bucket, mode.config), 5*time.Second)
+				sinkConfig(topic, bucket, mode.config), 30*time.Second)
 
 			// The load runs in five chunks, one ahead of each kill, so that
 			// every kill finds records still on their way to the bucket.
