@@ -53,7 +53,7 @@ func newDemoCmd() *cobra.Command {
 Kafka-compatible broker, the Schema Registry, the booking loader, a worker
 and a local-directory sink with the S3 sink's layout. It loads the bundled
 hotel booking dataset (119,390 bookings), writes Parquet partitioned by
-arrival date, checks that every record landed exactly once, and prints what
+month of arrival, checks that every record landed exactly once, and prints what
 it wrote. --bootstrap-servers and --s3-endpoint point it at a real Kafka and
 a real S3 or MinIO instead.
 
@@ -234,7 +234,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 		dirs[path.Dir(k)] = true
 	}
 	records, rows, missing, dup := rep.Totals()
-	say("wrote      %d rows in %d %s files across %d date partitions",
+	say("wrote      %d rows in %d %s files across %d monthly partitions",
 		rows, rep.Objects, sc.Format.Name(), len(dirs))
 	say("sink       %d records in %v: %.0f records/s", records, elapsed.Round(time.Millisecond),
 		float64(records)/elapsed.Seconds())
@@ -280,7 +280,7 @@ func demoSinkConfig(o demoOptions, topic string) (map[string]string, string, err
 		"flush.size":                   fmt.Sprint(o.flushSize),
 		"rotate.schedule.interval.ms":  "1000",
 		"partitioner.class":            "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
-		"path.format":                  "'year'=YYYY/'month'=MM/'day'=dd",
+		"path.format":                  "'year'=YYYY/'month'=MM",
 		"partition.duration.ms":        "86400000",
 		"timezone":                     "UTC",
 		"locale":                       "en-US",
