@@ -66,7 +66,7 @@ starts; all problems are reported at once.`,
 				defer pprof.StopCPUProfile()
 			}
 			if check {
-				return checkWorker(cmd.Context(), wc, wcErr)
+				return checkWorker(cmd.Context(), cmd.OutOrStdout(), wc, wcErr)
 			}
 			return runWorker(cmd.Context(), wc, false)
 		},
@@ -172,11 +172,7 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		for _, line := range unknownKeyWarnings(wc, w.PluginConfigDef) {
 			fmt.Println(line)
 		}
-		if err := errors.Join(regErr, err); err != nil {
-			return err
-		}
-		fmt.Printf("worker config and %d connector(s) are valid\n", len(conns))
-		return nil
+		return errors.Join(regErr, err)
 	}
 	if err != nil {
 		return err
@@ -300,12 +296,13 @@ func validateFiles(wc *config.Worker, w *worker.Worker) ([]store.Connector, erro
 // starting anything, and reports all their problems at once: wcErr, the
 // worker config's own, then those of the registry settings and of each
 // connector file that the worker config leaves to check.
-func checkWorker(ctx context.Context, wc *config.Worker, wcErr error) error {
-	err := runWorker(ctx, wc, true)
-	if wcErr != nil {
-		return errors.Join(wcErr, err)
+func checkWorker(ctx context.Context, out io.Writer, wc *config.Worker, wcErr error) error {
+	if err := errors.Join(wcErr, runWorker(ctx, wc, true)); err != nil {
+		return err
 	}
-	return err
+	conns, _ := wc.ReadConnectors()
+	fmt.Fprintf(out, "worker config and %d connector(s) are valid\n", len(conns))
+	return nil
 }
 
 // ignoredFiles lists the files of connectors.dir that are not read as

@@ -156,3 +156,33 @@ func TestCheckConfigReportsEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckConfigCallsValidOnlyWhatIs checks that --check-config says a
+// config is valid only when nothing is wrong with it, the worker config's
+// own keys included.
+func TestCheckConfigCallsValidOnlyWhatIs(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, yaml string
+		valid      bool
+	}{
+		{"good", "schema.registry.url: http://127.0.0.1:1\n", true},
+		{"bad", "schema.registry.url: http://127.0.0.1:1\noffset.flush.interval.ms: soon\n", false},
+	} {
+		wf := filepath.Join(dir, tc.name+".yaml")
+		if err := os.WriteFile(wf, []byte(tc.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		cmd := newWorkerCmd()
+		cmd.SetArgs([]string{"--config", wf, "--check-config"})
+		cmd.SetOut(&out)
+		cmd.SetErr(io.Discard)
+		err := cmd.ExecuteContext(context.Background())
+		said := strings.Contains(out.String(), "are valid")
+		if (err == nil) != tc.valid || said != tc.valid {
+			t.Errorf("%s config: error %v, printed %q; want valid=%v", tc.name, err, out.String(),
+				tc.valid)
+		}
+	}
+}
