@@ -48,6 +48,7 @@ func newDemoCmd() *cobra.Command {
 	var o demoOptions
 	cmd := &cobra.Command{
 		Use:   "demo",
+		Args:  cobra.NoArgs,
 		Short: "Run the main job in one process: bookings through Kafka into Parquet files",
 		Long: `Run the whole pipeline in one process with nothing installed: an embedded
 Kafka-compatible broker, the Schema Registry, the booking loader, a worker
@@ -186,8 +187,13 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	say("loaded     %d bookings into topic %s (%d partitions, schema id %d) in %v",
-		loaded.Produced, topic, o.partitions, loaded.SchemaID, loaded.Elapsed.Round(time.Millisecond))
+	parts := "partitions"
+	if o.partitions == 1 {
+		parts = "partition"
+	}
+	say("loaded     %d bookings into topic %s (%d %s, schema id %d) in %v",
+		loaded.Produced, topic, o.partitions, parts, loaded.SchemaID,
+		loaded.Elapsed.Round(time.Millisecond))
 
 	// 4. The sink, until it has committed everything.
 	cfg, where, err := demoSinkConfig(o, topic)
