@@ -157,6 +157,23 @@ var kafkaOnlyKeys = map[string]string{
 	"rest.host.name": "use listeners",
 	"rest.port":      "use listeners",
 	"connectors":     "use connectors.files for a list of files",
+	"offset.storage.file.filename": "a sink's offsets live in its consumer group " +
+		"(connect-<name>) in Kafka; no file is used",
+}
+
+// kafkaOnlyHint explains a Kafka Connect worker key, or a key below one of
+// its converter prefixes, that has no meaning here; "" for other keys.
+func kafkaOnlyHint(key string) string {
+	if hint, ok := kafkaOnlyKeys[key]; ok {
+		return hint
+	}
+	for _, conv := range []string{"key.converter", "value.converter", "header.converter"} {
+		if key == conv || strings.HasPrefix(key, conv+".") {
+			return "converters are set in each connector's config (" + conv +
+				" and its keys there); there is no worker-wide default"
+		}
+	}
+	return ""
 }
 
 // pathKeys hold file paths; relative ones in the worker file are taken
@@ -372,7 +389,7 @@ func readWorkerFile(path string) (map[string]string, map[string]int,
 		if isWorkerKey(k) {
 			continue
 		}
-		if hint, ok := kafkaOnlyKeys[k]; ok {
+		if hint := kafkaOnlyHint(k); hint != "" {
 			d.errorf(f.lines[k], k, "unknown key: %s", hint)
 		} else {
 			d.errorf(f.lines[k], k, "unknown key%s", suggest(k, workerKeys()))

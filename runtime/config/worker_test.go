@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -395,3 +396,34 @@ func TestValueMessagesQuoteJSON(t *testing.T) {
 }
 
 func second[T any](_ T, msg string) string { return msg }
+
+// TestLoadKafkaConnectStandaloneWorker reads the worker file Kafka Connect
+// ships for its standalone mode: each key that means nothing here is an
+// error that says why, at its line, and the keys in common are read.
+func TestLoadKafkaConnectStandaloneWorker(t *testing.T) {
+	clearWorkerEnv(t)
+	const file = "testdata/worker/connect-standalone.properties"
+	t.Setenv("TRIBUTARY_CONFIG", file)
+	w, err := loadWorker(t)
+	if w == nil || w.OffsetFlushIntervalMS != 15000 {
+		t.Errorf("worker config = %+v, want offset.flush.interval.ms read", w)
+	}
+	conv := func(line int, key string) string {
+		prefix := "value.converter"
+		if strings.HasPrefix(key, "key.") {
+			prefix = "key.converter"
+		}
+		return fmt.Sprintf("%s:%d: %s: unknown key: converters are set in each connector's "+
+			"config (%s and its keys there); there is no worker-wide default", file, line, key, prefix)
+	}
+	want := []string{
+		conv(3, "key.converter"), conv(4, "value.converter"),
+		conv(5, "key.converter.schemas.enable"), conv(6, "value.converter.schemas.enable"),
+		file + ":7: offset.storage.file.filename: unknown key: a sink's offsets live in its " +
+			"consumer group (connect-<name>) in Kafka; no file is used",
+		file + ":9: plugin.path: unknown key: connectors are built into tributary",
+	}
+	if got := errorLines(t, err); !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
