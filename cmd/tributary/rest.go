@@ -16,19 +16,36 @@ import (
 	"github.com/tributary-io/tributary/runtime/rest"
 )
 
+// restCredentials are the worker config's REST secrets, as written: each
+// may be a ${env:...} or ${file:...} reference.
+func restCredentials(wc *config.Worker) map[string]string {
+	return map[string]string{
+		"rest.auth.basic.password": wc.RESTBasicPassword,
+		"rest.auth.bearer.token":   wc.RESTBearerToken,
+		"inter.worker.key":         wc.InterWorkerKey,
+	}
+}
+
+// resolveRESTCredentials resolves the references of submitted, as the
+// REST server does at start and --check-config does to report them.
+func resolveRESTCredentials(providers *config.Providers, submitted map[string]string,
+) (map[string]string, error) {
+	creds, err := providers.Resolve(submitted)
+	if err != nil {
+		return nil, fmt.Errorf("rest credentials: %w", err)
+	}
+	return creds, nil
+}
+
 // newRESTServer builds the REST API from the worker config and binds its
 // listener, so that a port in use fails the start.
 func newRESTServer(wc *config.Worker, h rest.Herder, loggers *rest.Loggers,
 	providers *config.Providers, log *slog.Logger, leader func() (string, bool),
 ) (*rest.Server, net.Listener, error) {
-	submitted := map[string]string{
-		"rest.auth.basic.password": wc.RESTBasicPassword,
-		"rest.auth.bearer.token":   wc.RESTBearerToken,
-		"inter.worker.key":         wc.InterWorkerKey,
-	}
-	creds, err := providers.Resolve(submitted)
+	submitted := restCredentials(wc)
+	creds, err := resolveRESTCredentials(providers, submitted)
 	if err != nil {
-		return nil, nil, fmt.Errorf("rest credentials: %w", err)
+		return nil, nil, err
 	}
 	h.Secrets().Add(submitted, creds)
 	opts := rest.Options{

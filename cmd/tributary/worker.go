@@ -172,7 +172,8 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		for _, line := range unknownKeyWarnings(wc, w.PluginConfigDef) {
 			fmt.Println(line)
 		}
-		return errors.Join(regErr, err)
+		_, credErr := resolveRESTCredentials(providers, restCredentials(wc))
+		return errors.Join(regErr, err, credErr)
 	}
 	if err != nil {
 		return err

@@ -168,6 +168,10 @@ func TestCheckConfigCallsValidOnlyWhatIs(t *testing.T) {
 	}{
 		{"good", "schema.registry.url: http://127.0.0.1:1\n", true},
 		{"bad", "schema.registry.url: http://127.0.0.1:1\noffset.flush.interval.ms: soon\n", false},
+		// A secret the worker resolves only at start is resolved here too.
+		{"unset-key", "schema.registry.url: http://127.0.0.1:1\ngroup.id: g\n" +
+			"config.storage.topic: c\noffset.storage.topic: o\nstatus.storage.topic: s\n" +
+			"inter.worker.key: ${env:TRIBUTARY_TEST_NO_SUCH_KEY}\n", false},
 	} {
 		wf := filepath.Join(dir, tc.name+".yaml")
 		if err := os.WriteFile(wf, []byte(tc.yaml), 0o600); err != nil {
