@@ -134,6 +134,13 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	if o.s3Endpoint == "" {
+		// Before anything runs: a directory the tasks cannot create
+		// would fail each of them, after the load.
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+	}
 	limit := o.rows
 	if o.allRows {
 		limit = 0

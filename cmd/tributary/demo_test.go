@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -61,6 +62,15 @@ func TestDemoRefusesBadFlags(t *testing.T) {
 			`--format: unknown format "csv"`,
 		}},
 	}
+	// An --out that cannot be a directory: below a regular file.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests = append(tests, struct {
+		args []string
+		want []string
+	}{[]string{"--out", filepath.Join(file, "out")}, []string{"--out: mkdir " + file}})
 	clearS3Env(t)
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
