@@ -189,7 +189,8 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	defer src.Close()
 	loaded, err := loader.Load(ctx, loader.Config{
 		Brokers: brokers, Topic: topic, Partitions: o.partitions, Registry: client,
-		Limit: limit, Progress: progressWriter(), Logger: log,
+		// Keyed by hotel, the records would use one of the four partitions.
+		Key: loader.KeyActionID, Limit: limit, Progress: progressWriter(), Logger: log,
 	}, src)
 	if err != nil {
 		return err

@@ -18,14 +18,14 @@ func TestLoadCommandSummary(t *testing.T) {
 	defer cancel()
 	kafka, ts := startTestRegistry(ctx, t, registry.Auth{})
 
-	run := func(registryURL string) (stdout, stderr string, err error) {
+	run := func(registryURL string, extra ...string) (stdout, stderr string, err error) {
 		var out, errOut bytes.Buffer
 		cmd := newRootCmd()
 		cmd.SetOut(&out)
 		cmd.SetErr(&errOut)
-		cmd.SetArgs([]string{"load", "bookings", "--topic", "loaded", "--limit", "300",
+		cmd.SetArgs(append([]string{"load", "bookings", "--topic", "loaded", "--limit", "300",
 			"--bootstrap-servers", strings.Join(kafka.ListenAddrs(), ","),
-			"--schema-registry-url", registryURL})
+			"--schema-registry-url", registryURL}, extra...))
 		err = cmd.ExecuteContext(ctx)
 		return out.String(), errOut.String(), err
 	}
@@ -51,5 +51,11 @@ func TestLoadCommandSummary(t *testing.T) {
 	}
 	if out != "" {
 		t.Errorf("a failed load printed a summary: %q", out)
+	}
+
+	// A key field the loader does not know is refused before anything runs.
+	out, _, err = run(ts.URL, "--key", "country")
+	if err == nil || !strings.Contains(err.Error(), `key: "country" is not a key field`) || out != "" {
+		t.Errorf("load --key country: %v, printed %q; want the key refused", err, out)
 	}
 }

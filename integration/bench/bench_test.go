@@ -58,7 +58,7 @@ func BenchmarkPipeline(b *testing.B) {
 		repeat := (*records + 119389) / 119390
 		res, err := loader.Load(ctx, loader.Config{
 			Brokers: env.KafkaBrokers, Topic: topic, Registry: client,
-			Repeat: repeat, Limit: *records,
+			Key: loader.KeyActionID, Repeat: repeat, Limit: *records,
 		}, src)
 		src.Close()
 		if err != nil {

@@ -107,7 +107,9 @@ func loadBookingRows(t *testing.T, ctx context.Context, topic, registryURL strin
 		t.Fatal(err)
 	}
 	res, err := loader.Load(ctx, loader.Config{
+		// Keyed by action_id, the records use both partitions of a topic.
 		Brokers: env.KafkaBrokers, Topic: topic, Registry: client, Limit: limit,
+		Key: loader.KeyActionID,
 	}, csv)
 	if err != nil {
 		t.Fatalf("load bookings %d+%d: %v", skip, limit, err)

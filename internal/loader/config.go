@@ -3,6 +3,7 @@ package loader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -19,6 +20,20 @@ type Registry interface {
 	Register(ctx context.Context, subject, schemaText string) (*schemas.Schema, error)
 }
 
+// Key names the field of a booking action that becomes its record's key.
+type Key string
+
+const (
+	// KeyHotel keys each record by its hotel, so that each hotel's bookings
+	// keep their order on one partition. The dataset has two hotels, and
+	// both hash to partition 1 of a topic of two or four partitions.
+	KeyHotel Key = "hotel"
+	// KeyActionID keys each record by its action's id, unique per booking
+	// and the same at every load: the records spread evenly over the
+	// partitions, and no two are ordered.
+	KeyActionID Key = "action_id"
+)
+
 // Config says where and how Load produces the bookings.
 type Config struct {
 	// Brokers are the seed brokers, host:port.
@@ -33,6 +48,8 @@ type Config struct {
 	ReplicationFactor int16
 	// Registry registers the Booking schema; required.
 	Registry Registry
+	// Key is the field the records are keyed by; "" means KeyHotel.
+	Key Key
 	// Repeat produces the dataset this many times, for load tests; 0 means
 	// once. Each copy has its own action ids and otherwise equal fields.
 	Repeat int
@@ -67,6 +84,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Registry == nil {
 		errs = append(errs, errors.New("registry: required"))
+	}
+	switch c.Key {
+	case "", KeyHotel, KeyActionID:
+	default:
+		errs = append(errs, fmt.Errorf("key: %q is not a key field; use %q or %q",
+			c.Key, KeyHotel, KeyActionID))
 	}
 	if c.Repeat < 0 {
 		errs = append(errs, errors.New("repeat: must not be negative"))

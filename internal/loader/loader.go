@@ -100,6 +100,7 @@ func Load(ctx context.Context, cfg Config, src io.Reader) (Result, error) {
 	log.Info("load bookings", "topic", cfg.Topic, "schema_id", res.SchemaID, "copies", copies)
 
 	p := newProducer(cl, schema, res.SchemaID, cfg.Limit, log, newProgress(cfg.Progress))
+	p.byID = cfg.Key == KeyActionID
 	for rep := 0; rep < copies && !p.done(); rep++ {
 		in := src
 		if data != nil {
@@ -155,6 +156,8 @@ type producer struct {
 	log      *slog.Logger
 	progress *progress
 
+	byID     bool              // key by action_id rather than by hotel
+	hotels   map[string][]byte // the hotel keys, made once each
 	w        *avro.Writer
 	booking  bookings.Booking
 	values   slab[byte]
@@ -173,6 +176,7 @@ func newProducer(
 ) *producer {
 	return &producer{
 		cl: cl, schema: schema, schemaID: id, limit: limit, log: log, progress: pr,
+		hotels:  map[string][]byte{},
 		w:       avro.NewWriter(nil, 512),
 		values:  slab[byte]{size: 1 << 20},
 		records: slab[kgo.Record]{size: 1024},
@@ -244,7 +248,16 @@ func (p *producer) produce(ctx context.Context) error {
 		p.schemaID, body)
 
 	rec := p.records.one()
-	rec.Key = append(p.values.take(len(b.ActionID))[:0], b.ActionID...)
+	if p.byID {
+		rec.Key = append(p.values.take(len(b.ActionID))[:0], b.ActionID...)
+	} else {
+		key, ok := p.hotels[b.Hotel]
+		if !ok {
+			key = []byte(b.Hotel)
+			p.hotels[b.Hotel] = key
+		}
+		rec.Key = key
+	}
 	rec.Value = value
 	rec.Timestamp = b.EventTime
 	p.cl.Produce(ctx, rec, p.promise)

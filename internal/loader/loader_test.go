@@ -188,6 +188,12 @@ func equalValue(a, b any) bool {
 }
 
 func TestLoadFirstRows(t *testing.T) {
+	for _, key := range []Key{"", KeyActionID} {
+		t.Run("key="+string(key), func(t *testing.T) { testLoadFirstRows(t, key) })
+	}
+}
+
+func testLoadFirstRows(t *testing.T, key Key) {
 	const n = 1000
 	c := newCluster(t)
 	brokers := c.ListenAddrs()
@@ -201,7 +207,7 @@ func TestLoadFirstRows(t *testing.T) {
 
 	res, err := Load(context.Background(), Config{
 		Brokers: brokers, Topic: "bookings", Partitions: 3, Registry: reg,
-		Limit: n, Progress: &progress,
+		Key: key, Limit: n, Progress: &progress,
 	}, rc)
 	if err != nil {
 		t.Fatalf("load: %v", err)
@@ -233,8 +239,12 @@ func TestLoadFirstRows(t *testing.T) {
 				rec.Topic, rec.Partition, rec.Offset, id)
 		}
 		seen[id] = true
-		if string(rec.Key) != id {
-			t.Errorf("line %d: key %q, want the action id %q", row.Line, rec.Key, id)
+		wantKey := row.Value["hotel"].(string)
+		if key == KeyActionID {
+			wantKey = id
+		}
+		if string(rec.Key) != wantKey {
+			t.Errorf("line %d: key %q, want %q", row.Line, rec.Key, wantKey)
 		}
 		perPartition[rec.Partition]++
 		if et := row.Value["event_time"].(time.Time); !rec.Timestamp.Equal(et) {
@@ -256,6 +266,13 @@ func TestLoadFirstRows(t *testing.T) {
 				t.Errorf("line 20 decoded as %v", v)
 			}
 		}
+	}
+	if key != KeyActionID {
+		// The first rows are all of one hotel, so of one partition.
+		if len(perPartition) != 1 {
+			t.Errorf("one hotel's records spread over partitions %v", perPartition)
+		}
+		return
 	}
 	// Keyed by a unique id, the records spread over every partition.
 	for p := range int32(3) {
@@ -436,14 +453,14 @@ func TestLoadRegistryError(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	cfg := Config{Partitions: -1, Repeat: -2, Limit: -3, ReplicationFactor: -1}
+	cfg := Config{Partitions: -1, Repeat: -2, Limit: -3, ReplicationFactor: -1, Key: "country"}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("no error for an empty config")
 	}
 	for _, field := range []string{
 		"brokers:", "topic:", "partitions:", "replication factor:",
-		"registry:", "repeat:", "limit:",
+		"registry:", "repeat:", "limit:", `key: "country" is not a key field`,
 	} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("error %q does not name %s", err, field)
