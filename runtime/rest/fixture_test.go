@@ -35,8 +35,9 @@ type fixture struct {
 	check func(t *testing.T, req *http.Request, resp *http.Response, body []byte)
 }
 
-// newFixture starts the fixture; each of tweaks may change the worker's
-// options before the worker is created.
+// newFixture starts the fixture on an in-process Kafka whose topic "orders"
+// holds 10 records over 2 partitions; each of tweaks may change the
+// worker's options before the worker is created.
 func newFixture(t *testing.T, opts Options, tweaks ...func(*worker.Options)) *fixture {
 	t.Helper()
 	const topic = "orders"
@@ -46,9 +47,18 @@ func newFixture(t *testing.T, opts Options, tweaks ...func(*worker.Options)) *fi
 	}
 	t.Cleanup(kc.Close)
 	produce(t, kc.ListenAddrs(), topic, 10)
+	f := newFixtureOn(t, kc.ListenAddrs(), topic, opts, tweaks...)
+	f.kafka = kc
+	return f
+}
 
+// newFixtureOn starts the fixture on the given brokers, where topic holds
+// 10 records over 2 partitions.
+func newFixtureOn(t *testing.T, brokers []string, topic string, opts Options,
+	tweaks ...func(*worker.Options)) *fixture {
+	t.Helper()
 	wo := worker.Options{
-		Brokers:        kc.ListenAddrs(),
+		Brokers:        brokers,
 		Plugins:        map[string]connectors.SinkConnector{"fake": workertest.DeclaredSink{}},
 		NewDecoder:     func(map[string]string) (worker.Decoder, error) { return workertest.Raw{}, nil },
 		CommitInterval: 50 * time.Millisecond,
@@ -81,7 +91,7 @@ func newFixture(t *testing.T, opts Options, tweaks ...func(*worker.Options)) *fi
 	srv := New(opts)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &fixture{t: t, w: w, srv: srv, http: hs, topic: topic, kafka: kc, client: hs.Client()}
+	return &fixture{t: t, w: w, srv: srv, http: hs, topic: topic, client: hs.Client()}
 }
 
 func produce(t *testing.T, brokers []string, topic string, n int) {
@@ -194,8 +204,17 @@ func (f *fixture) waitState(name, state string, tasks int) connectorState {
 }
 
 func sinkConfig(extra ...string) map[string]any {
+	return sinkConfigOn("orders", extra...)
+}
+
+// sinkConfig is the config of a sink of the fixture's topic.
+func (f *fixture) sinkConfig(extra ...string) map[string]any {
+	return sinkConfigOn(f.topic, extra...)
+}
+
+func sinkConfigOn(topic string, extra ...string) map[string]any {
 	cfg := map[string]any{
-		"connector.class": "fake", "topics": "orders", "tasks.max": 2,
+		"connector.class": "fake", "topics": topic, "tasks.max": 2,
 		"fake.required": "yes",
 	}
 	for i := 0; i+1 < len(extra); i += 2 {

@@ -44,10 +44,10 @@ func testRoutes(t *testing.T, f *fixture) {
 		"name": "a", "config": map[string]any{"name": "b", "connector.class": "fake"},
 	}, "Connector name configuration (b) doesn't match connector name in the URL (a)")
 	f.expectError(http.StatusBadRequest, "POST", "/connectors", map[string]any{
-		"name": "a", "config": sinkConfig("consumer.override.sasl.jaas.config", "x"),
+		"name": "a", "config": f.sinkConfig("consumer.override.sasl.jaas.config", "x"),
 	}, "consumer.override.sasl.jaas.config: security settings cannot be overridden")
 
-	cfg := sinkConfig("aws.secret.access.key", "plain-secret-value",
+	cfg := f.sinkConfig("aws.secret.access.key", "plain-secret-value",
 		"other.password", "${env:FAKE_SECRET}")
 	var ci connectorInfo
 	status, body, hdr := f.do("POST", "/connectors", map[string]any{"name": " a ", "config": cfg})
@@ -64,7 +64,7 @@ func testRoutes(t *testing.T, f *fixture) {
 		t.Errorf("created: %+v", ci)
 	}
 	f.expectError(http.StatusConflict, "POST", "/connectors",
-		map[string]any{"name": "a", "config": sinkConfig()}, "Connector a already exists")
+		map[string]any{"name": "a", "config": f.sinkConfig()}, "Connector a already exists")
 
 	// Reads.
 	st := f.waitState("a", "RUNNING", 2)
@@ -145,9 +145,9 @@ func testRoutes(t *testing.T, f *fixture) {
 		t.Errorf("PUT of [hidden] overwrote the secret: %q", got.Config["aws.secret.access.key"])
 	}
 	f.expect(http.StatusCreated, "PUT", "/connectors/b/config",
-		sinkConfig("tasks.max", "1"), &ci)
+		f.sinkConfig("tasks.max", "1"), &ci)
 	f.expectError(http.StatusBadRequest, "PUT", "/connectors/b/config",
-		sinkConfig("name", "c"), "doesn't match connector name in the URL (b)")
+		f.sinkConfig("name", "c"), "doesn't match connector name in the URL (b)")
 	f.expectError(http.StatusBadRequest, "PUT", "/connectors/b/config",
 		map[string]any{"connector.class": "fake", "topics": map[string]any{}},
 		"must be a string, number or boolean")
@@ -179,7 +179,7 @@ func testRoutes(t *testing.T, f *fixture) {
 	waitOffsets(t, f, "a", 10)
 	f.expectError(http.StatusBadRequest, "PATCH", "/connectors/a/offsets", map[string]any{
 		"offsets": []any{map[string]any{
-			"partition": map[string]any{"kafka_topic": "orders", "kafka_partition": 0},
+			"partition": map[string]any{"kafka_topic": f.topic, "kafka_partition": 0},
 			"offset":    map[string]any{"kafka_offset": 1},
 		}},
 	}, "Connectors must be in the STOPPED state before their offsets can be modified")
@@ -208,7 +208,7 @@ func testRoutes(t *testing.T, f *fixture) {
 	} {
 		f.expectError(http.StatusBadRequest, "PATCH", "/connectors/a/offsets",
 			map[string]any{"offsets": []any{map[string]any{
-				"partition": map[string]any{"kafka_topic": "orders", "kafka_partition": c.partition},
+				"partition": map[string]any{"kafka_topic": f.topic, "kafka_partition": c.partition},
 				"offset":    map[string]any{"kafka_offset": c.offset},
 			}}}, c.want)
 	}
@@ -216,11 +216,11 @@ func testRoutes(t *testing.T, f *fixture) {
 	f.expect(http.StatusOK, "PATCH", "/connectors/a/offsets", map[string]any{
 		"offsets": []any{
 			map[string]any{
-				"partition": map[string]any{"kafka_topic": "orders", "kafka_partition": "0"},
+				"partition": map[string]any{"kafka_topic": f.topic, "kafka_partition": "0"},
 				"offset":    map[string]any{"kafka_offset": 2},
 			},
 			map[string]any{
-				"partition": map[string]any{"kafka_topic": "orders", "kafka_partition": 1},
+				"partition": map[string]any{"kafka_topic": f.topic, "kafka_partition": 1},
 				"offset":    nil,
 			},
 		},
@@ -235,7 +235,7 @@ func testRoutes(t *testing.T, f *fixture) {
 	}
 	var topics map[string]map[string][]string
 	f.expect(http.StatusOK, "GET", "/connectors/a/topics", nil, &topics)
-	if !slices.Equal(topics["a"]["topics"], []string{"orders"}) {
+	if !slices.Equal(topics["a"]["topics"], []string{f.topic}) {
 		t.Errorf("topics: %v", topics)
 	}
 	f.expectError(http.StatusForbidden, "PUT", "/connectors/a/topics/reset", nil,
@@ -280,9 +280,9 @@ func testRoutes(t *testing.T, f *fixture) {
 
 	// A connector a file owns refuses API config changes.
 	must(t, f.w.Create(context.Background(), "owned", map[string]string{
-		"connector.class": "fake", "topics": "orders", "fake.required": "y",
+		"connector.class": "fake", "topics": f.topic, "fake.required": "y",
 	}, store.TargetStopped, "pipelines/owned.yaml"))
-	f.expectError(http.StatusConflict, "PUT", "/connectors/owned/config", sinkConfig(),
+	f.expectError(http.StatusConflict, "PUT", "/connectors/owned/config", f.sinkConfig(),
 		"connector owned is declared in pipelines/owned.yaml")
 	f.expectError(http.StatusConflict, "DELETE", "/connectors/owned", nil, "pipelines/owned.yaml")
 
@@ -299,11 +299,11 @@ func testRoutes(t *testing.T, f *fixture) {
 	f.expect(http.StatusNoContent, "DELETE", "/connectors/a", nil, nil)
 	f.expectError(http.StatusNotFound, "GET", "/connectors/a", nil, "Connector a not found")
 	f.expect(http.StatusCreated, "POST", "/connectors", map[string]any{
-		"name": "p", "config": sinkConfig(), "initial_state": "paused",
+		"name": "p", "config": f.sinkConfig(), "initial_state": "paused",
 	}, nil)
 	f.waitState("p", "PAUSED", 2)
 	f.expect(http.StatusCreated, "POST", "/connectors", map[string]any{
-		"name": "s", "config": sinkConfig(), "initial_state": "STOPPED",
+		"name": "s", "config": f.sinkConfig(), "initial_state": "STOPPED",
 	}, nil)
 	f.waitState("s", "STOPPED", 0)
 }
