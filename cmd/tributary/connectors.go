@@ -56,8 +56,11 @@ TRIBUTARY_REST_TOKEN instead of flags; a flag wins over its variable.`,
 	list := &cobra.Command{
 		Use: "list", Short: "List connectors", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			q := url.Values{"expand": expand}
-			return c.print("GET", "/connectors?"+q.Encode(), nil, http.StatusOK)
+			path := "/connectors"
+			if len(expand) > 0 {
+				path += "?" + url.Values{"expand": expand}.Encode()
+			}
+			return c.print("GET", path, nil, http.StatusOK)
 		},
 	}
 	list.Flags().StringSliceVar(&expand, "expand", nil, "status, info or both")
@@ -293,7 +296,13 @@ func (c *connectClient) do(method, path string, body any) (int, []byte, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: %w", method, c.base+path, err)
+		// The client's error repeats the URL, unredacted: name it once,
+		// without a password it may carry.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return 0, nil, fmt.Errorf("%s %s: %w", method, req.URL.Redacted(), err)
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))

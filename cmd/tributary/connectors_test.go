@@ -146,6 +146,23 @@ func TestConnectorsCommand(t *testing.T) {
 	}
 }
 
+// TestConnectorsUnreachable checks the error for an endpoint that does not
+// answer: the request named once, without the password of its URL.
+func TestConnectorsUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close()
+	cmd := newRootCmd()
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetArgs([]string{"connectors", "list", "--url", "http://admin:s3cret@" + addr})
+	err := cmd.Execute()
+	want := "GET http://admin:xxxxx@" + addr + "/connectors: dial tcp " + addr + ": "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "s3cret") ||
+		strings.Count(err.Error(), addr+"/connectors") != 1 {
+		t.Errorf("connectors list at a closed port: %v, want it to start %q", err, want)
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
