@@ -84,7 +84,7 @@ func plan(ctx context.Context, wc *config.Worker, p worker.Pipelines) ([]store.C
 		return nil, err
 	}
 	if !wc.Distributed() {
-		st, err := store.OpenFile(wc.ConfigStorePath())
+		st, err := store.ReadFile(wc.ConfigStorePath())
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -96,6 +98,18 @@ func TestPlanUsesTheWorkersFileStore(t *testing.T) {
 		if got := runPlan(t, args...); got != want {
 			t.Errorf("plan %v:\n%s\nwant:\n%s", args, got, want)
 		}
+	}
+
+	// A store that does not exist yet is empty, and plan leaves it so: it
+	// creates neither the file nor its directory.
+	missing := filepath.Join(dir, "none", "connectors.json")
+	want = "+ create a (" + filepath.Join(pipes, "a.yaml") + ")\n+ create b (" +
+		filepath.Join(pipes, "b.yaml") + ")\n2 change(s)\n"
+	if got := runPlan(t, "--config-storage-file-filename", missing, pipes); got != want {
+		t.Errorf("plan against a missing store:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("plan created %s: %v", filepath.Dir(missing), err)
 	}
 }
 

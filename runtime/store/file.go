@@ -32,13 +32,20 @@ type fileContent struct {
 }
 
 // OpenFile opens the store at path, creating its directory (mode 0700,
-// since configs may hold credentials) when missing. A missing file is an
-// empty store; a file that cannot be parsed is an error, because starting
-// with no connectors would silently drop them all.
+// since configs may hold credentials) when missing, so that a worker that
+// could not save a connector fails at start. Otherwise it is ReadFile.
 func OpenFile(path string) (*File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create config store directory: %w", err)
 	}
+	return ReadFile(path)
+}
+
+// ReadFile opens the store at path and creates nothing, for a reader such
+// as tributary plan. A missing file is an empty store; a file that cannot
+// be parsed is an error, because starting with no connectors would silently
+// drop them all.
+func ReadFile(path string) (*File, error) {
 	s := &File{path: path, m: map[string]Connector{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
