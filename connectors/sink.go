@@ -80,7 +80,10 @@ type ConfigKey struct {
 	Required bool
 	// Default is the value an unset key takes, in its string form; empty
 	// when it has none or when it is empty.
-	Default    string
+	Default string
+	// NoDefault marks an optional key that, unset, has no value at all
+	// (Kafka Connect's null default) rather than an empty one.
+	NoDefault  bool
 	Importance Importance
 	// Documentation says in a sentence or two what the key does and which
 	// values it takes.

@@ -157,7 +157,7 @@ func TestPluginConfigKeys(t *testing.T) {
 			}
 			byName[k.Name] = k
 			if k.Type == "" || k.Importance == "" || k.Group == "" ||
-				len(k.Documentation) < 10 || k.Required == (k.Default != nil) {
+				len(k.Documentation) < 10 || (k.Required && k.Default != nil) {
 				t.Errorf("%s: key %d incompletely described: %+v", c.plugin, i, k)
 			}
 		}

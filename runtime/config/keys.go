@@ -63,7 +63,7 @@ var frameworkKeys = []connectors.ConfigKey{
 		Importance: connectors.ImportanceLow, Group: GroupPredicates, DisplayName: "Predicates",
 		Documentation: "Aliases of the predicates transformations may be conditioned on; " +
 			"predicates.<alias>.type names each one's class."},
-	{Name: KeyErrorsRetryTimeout, Type: connectors.TypeLong,
+	{Name: KeyErrorsRetryTimeout, Type: connectors.TypeLong, NoDefault: true,
 		Importance: connectors.ImportanceMedium, Group: GroupErrorHandling,
 		DisplayName: "Retry Timeout for Errors",
 		Documentation: "Milliseconds to retry a failed operation: 0 retries nothing, -1 " +

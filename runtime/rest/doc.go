@@ -39,8 +39,10 @@
 //     local-directory sink, which is not Kafka Connect's
 //     FileStreamSinkConnector, as file. Both names and the aliases work
 //     wherever a plugin is named.
-//   - Only connector plugins have config routes; transformations,
-//     predicates and converters are listed but not described.
+//   - GET /connector-plugins/{plugin}/config describes transformations,
+//     predicates and converters by the keys Tributary reads, which for
+//     the AvroConverter include its registry credentials but not the
+//     serializer settings it has no use for.
 //   - Every connector is a sink: offsets are the consumer group's committed
 //     offsets, in Kafka Connect's sink form.
 package rest

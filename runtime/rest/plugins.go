@@ -21,7 +21,7 @@ type configKeyInfo struct {
 	DefaultValue  *string  `json:"default_value"`
 	Importance    string   `json:"importance"`
 	Documentation string   `json:"documentation"`
-	Group         string   `json:"group"`
+	Group         *string  `json:"group"`
 	Order         int      `json:"order"`
 	Width         string   `json:"width"`
 	DisplayName   string   `json:"display_name"`
@@ -52,17 +52,20 @@ type configInfos struct {
 
 // keyInfos describes keys in Kafka Connect's shape. A key's order is its
 // place among the keys of its group, counted from 1, as Kafka Connect's
-// order_in_group is.
+// order_in_group is; a key outside any group has a null group and order
+// -1, as in Kafka Connect.
 func keyInfos(keys []connectors.ConfigKey) []configKeyInfo {
 	out := make([]configKeyInfo, len(keys))
 	inGroup := map[string]int{}
 	for i, k := range keys {
-		inGroup[k.Group]++
 		info := configKeyInfo{Name: k.Name, Type: string(k.Type), Required: k.Required,
 			Importance: string(k.Importance), Documentation: k.Documentation,
-			Group: k.Group, Order: inGroup[k.Group], Width: "NONE",
-			DisplayName: k.DisplayName, Dependents: []string{}}
-		if !k.Required {
+			Order: -1, Width: "NONE", DisplayName: k.DisplayName, Dependents: []string{}}
+		if k.Group != "" {
+			inGroup[k.Group]++
+			info.Group, info.Order = &k.Group, inGroup[k.Group]
+		}
+		if !k.Required && !k.NoDefault {
 			info.DefaultValue = &k.Default
 		}
 		if info.DisplayName == "" {
@@ -97,8 +100,8 @@ const (
 	typeSink            = "sink"
 	typeTransformation  = "transformation"
 	typePredicate       = "predicate"
-	typeConverter       = "converter"
-	typeHeaderConverter = "header_converter"
+	typeConverter       = config.PluginTypeConverter
+	typeHeaderConverter = config.PluginTypeHeaderConverter
 )
 
 // listPlugins lists the connectors by class name and, when connectorsOnly
@@ -140,13 +143,25 @@ func (s *Server) plugin(name string) (string, bool) {
 	return "", false
 }
 
+// pluginConfig describes the keys of a plugin, found by class name or
+// alias: for a connector its own keys and the framework's, for a
+// transformation, predicate or converter its own only, as Kafka Connect
+// does.
 func (s *Server) pluginConfig(r *http.Request) (int, any, error) {
 	name := r.PathValue("plugin")
-	class, ok := s.plugin(name)
-	if !ok {
-		return 0, nil, errorf(http.StatusNotFound, "Unknown plugin %s.", name)
+	if class, ok := s.plugin(name); ok {
+		return http.StatusOK, keyInfos(s.pluginKeys(class, false)), nil
 	}
-	return http.StatusOK, keyInfos(s.pluginKeys(class, false)), nil
+	if keys, _, ok := transform.TransformKeys(name); ok {
+		return http.StatusOK, keyInfos(keys), nil
+	}
+	if keys, _, ok := transform.PredicateKeys(name); ok {
+		return http.StatusOK, keyInfos(keys), nil
+	}
+	if keys, _, _, ok := config.ConverterKeys(name); ok {
+		return http.StatusOK, keyInfos(keys), nil
+	}
+	return 0, nil, errorf(http.StatusNotFound, "Unknown plugin %s.", name)
 }
 
 func (s *Server) validate(r *http.Request) (int, any, error) {
@@ -228,8 +243,8 @@ func validation(class string, keys []connectors.ConfigKey, cfg map[string]string
 	defined := map[string]bool{}
 	for _, k := range keyInfos(keys) {
 		defined[k.Name] = true
-		if !slices.Contains(out.Groups, k.Group) {
-			out.Groups = append(out.Groups, k.Group)
+		if k.Group != nil && !slices.Contains(out.Groups, *k.Group) {
+			out.Groups = append(out.Groups, *k.Group)
 		}
 		out.Configs = append(out.Configs, configInfo{Definition: &k, Value: value(k.Name)})
 	}

@@ -94,7 +94,7 @@ func testPlugins(t *testing.T, f *fixture) {
 		}
 	}
 	if k := byName["fake.required"]; k.Type != "STRING" || !k.Required ||
-		k.DefaultValue != nil || k.Group != "Fake" || k.Order != 1 ||
+		k.DefaultValue != nil || k.Group == nil || *k.Group != "Fake" || k.Order != 1 ||
 		k.Documentation != "Any value but empty." || k.DisplayName != "fake.required" {
 		t.Errorf("fake.required: %+v", k)
 	}
@@ -102,12 +102,76 @@ func testPlugins(t *testing.T, f *fixture) {
 		*k.DefaultValue != "1" || k.Order != 2 {
 		t.Errorf("flush.size: %+v", k)
 	}
-	if k := byName["tasks.max"]; k.Group != "Common" || k.Order != 3 ||
+	if k := byName["tasks.max"]; k.Group == nil || *k.Group != "Common" || k.Order != 3 ||
 		k.DefaultValue == nil || *k.DefaultValue != "1" || k.Importance != "HIGH" {
 		t.Errorf("tasks.max: %+v", k)
 	}
+	if k := byName["errors.retry.timeout"]; k.Required || k.DefaultValue != nil {
+		t.Errorf("errors.retry.timeout: %+v, want no default", k)
+	}
 	f.expectError(http.StatusNotFound, "GET", "/connector-plugins/nope/config", nil,
 		"Unknown plugin nope.")
+
+	// Transformations, predicates and converters list their own keys only,
+	// found by class name or alias.
+	for _, c := range []struct {
+		plugin string
+		want   []string
+	}{
+		{"org.apache.kafka.connect.transforms.MaskField$Value",
+			[]string{"fields", "replacement", "replace.null.with.default"}},
+		{"InsertField$Key", []string{"topic.field", "partition.field", "offset.field",
+			"timestamp.field", "static.field", "static.value", "replace.null.with.default"}},
+		{"org.apache.kafka.connect.transforms.Filter", nil},
+		{"TimestampRouter", []string{"topic.format", "timestamp.format"}},
+		{"org.apache.kafka.connect.transforms.predicates.TopicNameMatches", []string{"pattern"}},
+		{"RecordIsTombstone", nil},
+		{"io.confluent.connect.avro.AvroConverter", []string{"schema.registry.url",
+			"basic.auth.credentials.source", "basic.auth.user.info",
+			"bearer.auth.credentials.source", "bearer.auth.token",
+			"schema.registry.ssl.ca.location", "key.subject.name.strategy",
+			"value.subject.name.strategy"}},
+		{"JsonConverter", []string{"schemas.enable"}},
+		{"SimpleHeaderConverter", nil},
+	} {
+		var keys []configKeyInfo
+		f.expect(http.StatusOK, "GET", "/connector-plugins/"+c.plugin+"/config", nil, &keys)
+		var names []string
+		for _, k := range keys {
+			names = append(names, k.Name)
+			if k.Documentation == "" {
+				t.Errorf("%s: %s undocumented", c.plugin, k.Name)
+			}
+			if (k.Type == "PASSWORD") != config.IsSecretKey(k.Name) {
+				t.Errorf("%s: %s is typed %s, but IsSecretKey says %v", c.plugin, k.Name,
+					k.Type, config.IsSecretKey(k.Name))
+			}
+		}
+		if !slices.Equal(names, c.want) {
+			t.Errorf("%s config keys: %v, want %v", c.plugin, names, c.want)
+		}
+	}
+	var keys2 []configKeyInfo
+	f.expect(http.StatusOK, "GET", "/connector-plugins/MaskField$Value/config", nil, &keys2)
+	if k := keys2[0]; k.Name != "fields" || k.Type != "LIST" || !k.Required ||
+		k.DefaultValue != nil || k.Importance != "HIGH" {
+		t.Errorf("MaskField fields: %+v", k)
+	}
+	if k := keys2[1]; k.Name != "replacement" || k.Required || k.DefaultValue != nil ||
+		k.Group != nil || k.Order != -1 {
+		t.Errorf("MaskField replacement: %+v, want optional with no default", k)
+	}
+	if k := keys2[2]; k.Type != "BOOLEAN" || k.DefaultValue == nil || *k.DefaultValue != "true" {
+		t.Errorf("MaskField replace.null.with.default: %+v", k)
+	}
+	f.expect(http.StatusOK, "GET", "/connector-plugins/AvroConverter/config", nil, &keys2)
+	if k := keys2[2]; k.Name != "basic.auth.user.info" || k.Type != "PASSWORD" {
+		t.Errorf("AvroConverter basic.auth.user.info: %+v", k)
+	}
+	for _, p := range []string{"InsertField", "Transformation", "Nope$Value"} {
+		f.expectError(http.StatusNotFound, "GET", "/connector-plugins/"+p+"/config", nil,
+			"Unknown plugin "+p+".")
+	}
 
 	// Validation: the framework's keys, then the plugin's, each with its
 	// value and errors, then keys with errors that nothing defines.
