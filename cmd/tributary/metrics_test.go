@@ -168,6 +168,27 @@ func TestMetricsFollowASink(t *testing.T) {
 	if v := sum("tributary_kafka_fetch_records_total"); v < produced+bad {
 		t.Errorf("kafka fetch records %v, want at least %v", v, produced+bad)
 	}
+	// The dead letter queue's producer reports too, under its client_id.
+	if v := got.Sum(t, "tributary_kafka_produce_records_total", "connector", "metered",
+		"topic", "bookings-dlq"); v != bad {
+		t.Errorf("kafka produce records to the dead letter queue %v, want %d", v, bad)
+	}
+	for name, prefix := range map[string]string{
+		"tributary_kafka_fetch_records_total":   "connector-consumer-metered-",
+		"tributary_kafka_produce_records_total": "connector-dlq-producer-metered-",
+	} {
+		for _, mt := range got.Family(t, name).GetMetric() {
+			id := ""
+			for _, l := range mt.GetLabel() {
+				if l.GetName() == "client_id" {
+					id = l.GetValue()
+				}
+			}
+			if !strings.HasPrefix(id, prefix) {
+				t.Errorf("%s: client_id %q, want %s<task>", name, id, prefix)
+			}
+		}
+	}
 	for _, name := range []string{"tributary_kafka_fetch_records_total",
 		"tributary_kafka_read_bytes_total"} {
 		for _, mt := range got.Family(t, name).GetMetric() {

@@ -187,8 +187,10 @@ func (t *Task) Committed(objects int, took time.Duration) {
 func (t *Task) OpenSegments(n int) { t.segments.Set(float64(n)) }
 
 // KafkaHooks returns the option that gives one of the task's Kafka clients
-// kprom's metrics, under tributary_kafka with the task's labels. Fetch and
-// produce metrics are labelled by broker and topic, never by partition.
+// kprom's metrics, under tributary_kafka with the task's labels and the
+// client's ID as client_id, which tells the task's consumer from its dead
+// letter queue's producer. Fetch and produce metrics are labelled by
+// broker and topic, never by partition.
 //
 // kprom registers a client's collectors when the client starts and drops
 // them when it closes. Should a restarted task's client start before its
@@ -199,6 +201,7 @@ func (t *Task) KafkaHooks() kgo.Opt {
 		kprom.Registerer(lenient{t.m.reg}),
 		kprom.Gatherer(t.m.reg),
 		kprom.WithStaticLabel(t.labels),
+		kprom.WithClientLabel(),
 		kprom.FetchAndProduceDetail(kprom.ByNode, kprom.ByTopic, kprom.Records,
 			kprom.UncompressedBytes),
 	))

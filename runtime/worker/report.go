@@ -19,7 +19,8 @@ func (t *task) startErrorHandling(ctx context.Context) error {
 	if eh.DeadLetterTopic == "" || t.c.common.ErrorsTolerance != config.ToleranceAll {
 		return nil
 	}
-	opts := append([]kgo.Opt{kgo.SeedBrokers(t.w.opts.Brokers...)}, t.w.opts.KafkaOpts...)
+	opts := append([]kgo.Opt{kgo.SeedBrokers(t.w.opts.Brokers...), t.m.KafkaHooks()},
+		t.w.opts.KafkaOpts...)
 	dlq, err := newDeadLetters(ctx, opts, eh, t.c.name, t.id, t.w.opts.DeadLetterTimeout)
 	if err != nil {
 		return err
