@@ -78,7 +78,8 @@ func plan(ctx context.Context, wc *config.Worker, p worker.Pipelines) ([]store.C
 	if err != nil {
 		return nil, err
 	}
-	w := worker.New(worker.Options{Plugins: sinkPlugins(), Providers: providers})
+	w := worker.New(worker.Options{Plugins: sinkPlugins(), Providers: providers,
+		ConverterDefaults: wc.ConverterDefaults})
 	desired, err := w.LoadPipelines(p)
 	if err != nil {
 		return nil, err

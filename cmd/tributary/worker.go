@@ -159,6 +159,8 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 		Secrets:         secrets,
 		Owns:            owns,
 		Metrics:         m,
+		// Connectors that name no converter take the worker file's.
+		ConverterDefaults: wc.ConverterDefaults,
 	})
 
 	// Validate every file before starting anything.

@@ -66,15 +66,7 @@ func TestSchemaEvolutionBackward(t *testing.T) {
 		"timestamp.field": "event_time", "schema.compatibility": "BACKWARD",
 		"value.converter.schema.registry.url": regURL,
 	})
-	w := newWorker(t, regURL)
-	name := connectorName("evolve", topic)
-	if err := w.Start(ctx, name, cfg); err != nil {
-		t.Fatal(err)
-	}
-	waitCommitted(t, "connect-"+name, topic, 3*time.Minute)
-	if err := w.Stop(ctx, name); err != nil {
-		t.Fatal(err)
-	}
+	runToEnd(t, ctx, newWorker(t, regURL), connectorName("evolve", topic), topic, cfg)
 	verifyBucket(t, topic, bucket)
 
 	var got evolvedFigures

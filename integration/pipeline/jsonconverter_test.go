@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-io/tributary/integration/registrytest"
 	"github.com/tributary-io/tributary/integration/services"
 	"github.com/tributary-io/tributary/schemas"
 )
@@ -19,14 +20,52 @@ const jsonClicks = 200
 // TestJSONConverterToParquet produces values as Kafka Connect's
 // JsonConverter writes them with schemas.enable=true, with a Timestamp and
 // a Decimal, and sinks them into Parquet on MinIO through the JSON
-// converter. DuckDB reads every row back with the decimal and timestamp
-// types and the exact sum of the prices.
+// converter, named by the connector or, for a connector that names none,
+// by the worker file as Kafka Connect's worker files do (the connector
+// would otherwise read Avro and fail on the first record). DuckDB reads
+// every row back with the decimal and timestamp types and the exact sum of
+// the prices.
 func TestJSONConverterToParquet(t *testing.T) {
 	env = services.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	for _, c := range []struct {
+		name string
+		run  func(t *testing.T, ctx context.Context, topic string, cfg map[string]string)
+	}{
+		{"connector", func(t *testing.T, ctx context.Context, topic string, cfg map[string]string) {
+			cfg["value.converter"] = "org.apache.kafka.connect.json.JsonConverter"
+			cfg["value.converter.schemas.enable"] = "true"
+			w := newWorkerWith(t, &schemas.JSONConverter{SchemasEnable: true})
+			runToEnd(t, ctx, w, connectorName("jsonconv", topic), topic, cfg)
+		}},
+		{"worker default", func(t *testing.T, ctx context.Context, topic string, cfg map[string]string) {
+			p := startWorkerProcWith(t, "worker", registrytest.Start(t, env), cfg, time.Second, `
+key.converter: org.apache.kafka.connect.json.JsonConverter
+value.converter: org.apache.kafka.connect.json.JsonConverter
+key.converter.schemas.enable: "true"
+value.converter.schemas.enable: "true"
+`)
+			waitCommitted(t, p.group, topic, 3*time.Minute)
+			p.stop()
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			topic, bucket := newTopic(t, 1), newBucket(t)
+			produce(t, ctx, topic, jsonClickValues()...)
+			c.run(t, ctx, topic, sinkConfig(topic, bucket, map[string]string{
+				"tasks.max": "1", "flush.size": "100", "timestamp.field": "event_time",
+			}))
+			verifyBucket(t, topic, bucket)
+			checkJSONClicks(t, bucket, topic)
+		})
+	}
+}
 
-	topic, bucket := newTopic(t, 1), newBucket(t)
+// jsonClickValues returns jsonClicks values as Kafka Connect's
+// JsonConverter writes them with schemas.enable=true, with a Timestamp and
+// a Decimal.
+func jsonClickValues() [][]byte {
 	const schema = `{"type":"struct","name":"io.tributary.actions.JsonClick","fields":[
 		{"field":"page","type":"string"},
 		{"field":"event_time","type":"int64","name":"org.apache.kafka.connect.data.Timestamp"},
@@ -44,24 +83,14 @@ func TestJSONConverterToParquet(t *testing.T) {
 			`{"schema":%s,"payload":{"page":"/p/%d","event_time":%d,"price":"%s","user_id":null}}`,
 			schema, i, base+int64(i)*1000, base64.StdEncoding.EncodeToString(price)))
 	}
-	produce(t, ctx, topic, values...)
+	return values
+}
 
-	cfg := sinkConfig(topic, bucket, map[string]string{
-		"tasks.max": "1", "flush.size": "100", "timestamp.field": "event_time",
-		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
-		"value.converter.schemas.enable": "true",
-	})
-	w := newWorkerWith(t, &schemas.JSONConverter{SchemasEnable: true})
-	name := connectorName("jsonconv", topic)
-	if err := w.Start(ctx, name, cfg); err != nil {
-		t.Fatal(err)
-	}
-	waitCommitted(t, "connect-"+name, topic, 3*time.Minute)
-	if err := w.Stop(ctx, name); err != nil {
-		t.Fatal(err)
-	}
-	verifyBucket(t, topic, bucket)
-
+// checkJSONClicks reads the Parquet files of jsonClickValues back with
+// DuckDB: every row, the decimal and timestamp types, and the exact sum of
+// the prices.
+func checkJSONClicks(t *testing.T, bucket, topic string) {
+	t.Helper()
 	var got struct {
 		Rows      int    `json:"rows"`
 		Sum       string `json:"sum"`

@@ -35,6 +35,16 @@ func newWorker(t *testing.T, registryURL string) *worker.Worker {
 }
 
 // newWorkerWith returns an in-process worker that decodes values with conv.
+// runToEnd starts connector name with cfg on w, waits until it has
+// committed every record of topic, and stops it.
+func runToEnd(t *testing.T, ctx context.Context, w *worker.Worker, name, topic string,
+	cfg map[string]string) {
+	t.Helper()
+	must(t, w.Start(ctx, name, cfg))
+	waitCommitted(t, "connect-"+name, topic, 3*time.Minute)
+	must(t, w.Stop(ctx, name))
+}
+
 func newWorkerWith(t *testing.T, conv worker.Decoder) *worker.Worker {
 	t.Helper()
 	w := worker.New(worker.Options{

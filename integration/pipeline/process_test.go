@@ -58,6 +58,14 @@ func startWorkerProc(t *testing.T, name, registryURL string, connector map[strin
 func startWorkerProcCommitting(t *testing.T, name, registryURL string, connector map[string]string,
 	every time.Duration) *workerProc {
 	t.Helper()
+	return startWorkerProcWith(t, name, registryURL, connector, every, "")
+}
+
+// startWorkerProcWith is startWorkerProcCommitting with extra lines at the
+// end of the worker's YAML file.
+func startWorkerProcWith(t *testing.T, name, registryURL string, connector map[string]string,
+	every time.Duration, extraYAML string) *workerProc {
+	t.Helper()
 	dir := t.TempDir()
 	spool := filepath.Join(dir, "spool")
 	// Each worker gets its own REST port and connector store, so that two
@@ -75,8 +83,8 @@ consumer.session.timeout.ms: 6000
 task.shutdown.graceful.timeout.ms: 10000
 spool.dir: %s
 log.level: info
-`, strings.Join(env.KafkaBrokers, ","), registryURL,
-		filepath.Join(dir, "connectors.json"), every.Milliseconds(), spool)
+%s`, strings.Join(env.KafkaBrokers, ","), registryURL,
+		filepath.Join(dir, "connectors.json"), every.Milliseconds(), spool, extraYAML)
 	var conn strings.Builder
 	connName := connectorName("crash", connector["topics"])
 	fmt.Fprintf(&conn, "name: %s\nconfig:\n", connName)

@@ -208,6 +208,19 @@ func (c *Connector) Common() (Common, []connectors.FieldError) {
 	}
 
 	cm.Topics, cm.TopicsRegex = p.topics()
+	p.converters(&cm)
+
+	p.regex = cm.TopicsRegex
+	cm.Errors = p.errorHandling(cm.Topics)
+	cm.ErrorsTolerance = cm.Errors.Tolerance
+
+	cm.ConsumerOverrides = p.overrides()
+	p.transforms()
+	return cm, p.errs
+}
+
+// converters parses the converter keys into cm.
+func (p *commonParser) converters(cm *Common) {
 	cm.KeyConverter = p.converter(KeyKeyConverter, cm.KeyConverter, converterAliases)
 	cm.ValueConverter = p.converter(KeyValueConverter, cm.ValueConverter, converterAliases)
 	cm.HeaderConverter = p.converter(KeyHeaderConverter, ConverterSimpleHeader,
@@ -218,14 +231,6 @@ func (c *Connector) Common() (Common, []connectors.FieldError) {
 	cm.ValueSubjectStrategy = p.strategy(KeyValueSubjectStrategy, "value.subject.name.strategy")
 	cm.SchemaRegistryURLs = p.urls(KeyValueRegistryURL)
 	cm.RegistryAuth = p.registryAuth(cm.SchemaRegistryURLs)
-
-	p.regex = cm.TopicsRegex
-	cm.Errors = p.errorHandling(cm.Topics)
-	cm.ErrorsTolerance = cm.Errors.Tolerance
-
-	cm.ConsumerOverrides = p.overrides()
-	p.transforms()
-	return cm, p.errs
 }
 
 // transforms checks the transform chain: transforms, predicates and the

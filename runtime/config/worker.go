@@ -87,6 +87,12 @@ type Worker struct {
 	RebalanceTimeoutMS           int64  `mapstructure:"rebalance.timeout.ms"`
 	InterWorkerKey               string `mapstructure:"inter.worker.key"`
 
+	// ConverterDefaults holds the worker file's key.converter,
+	// value.converter and header.converter keys and the settings below
+	// them: the converters of connectors that name none (see
+	// WithConverterDefaults). References stay unresolved.
+	ConverterDefaults map[string]string `mapstructure:"-"`
+
 	// Source is the worker config file read, or "" when there was none.
 	Source string `mapstructure:"-"`
 
@@ -159,21 +165,6 @@ var kafkaOnlyKeys = map[string]string{
 	"connectors":     "use connectors.files for a list of files",
 	"offset.storage.file.filename": "a sink's offsets live in its consumer group " +
 		"(connect-<name>) in Kafka; no file is used",
-}
-
-// kafkaOnlyHint explains a Kafka Connect worker key, or a key below one of
-// its converter prefixes, that has no meaning here; "" for other keys.
-func kafkaOnlyHint(key string) string {
-	if hint, ok := kafkaOnlyKeys[key]; ok {
-		return hint
-	}
-	for _, conv := range []string{"key.converter", "value.converter", "header.converter"} {
-		if key == conv || strings.HasPrefix(key, conv+".") {
-			return "converters are set in each connector's config (" + conv +
-				" and its keys there); there is no worker-wide default"
-		}
-	}
-	return ""
 }
 
 // pathKeys hold file paths; relative ones in the worker file are taken
@@ -332,6 +323,16 @@ func LoadWorker(v *viper.Viper) (*Worker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read worker config %s: %w", path, err)
 		}
+		for k, s := range file {
+			if IsConverterKey(k) {
+				if w.ConverterDefaults == nil {
+					w.ConverterDefaults = map[string]string{}
+				}
+				w.ConverterDefaults[k] = s
+				delete(file, k)
+			}
+		}
+		errs = append(errs, checkConverterDefaults(path, w.ConverterDefaults, lines)...)
 		cfg := make(map[string]any, len(file))
 		for k, s := range file {
 			cfg[k] = s
@@ -386,10 +387,10 @@ func readWorkerFile(path string) (map[string]string, map[string]int,
 	keys := sortedKeys(f.out)
 	sort.SliceStable(keys, func(i, j int) bool { return f.lines[keys[i]] < f.lines[keys[j]] })
 	for _, k := range keys {
-		if isWorkerKey(k) {
+		if isWorkerKey(k) || IsConverterKey(k) {
 			continue
 		}
-		if hint := kafkaOnlyHint(k); hint != "" {
+		if hint, ok := kafkaOnlyKeys[k]; ok {
 			d.errorf(f.lines[k], k, "unknown key: %s", hint)
 		} else {
 			d.errorf(f.lines[k], k, "unknown key%s", suggest(k, workerKeys()))

@@ -2,7 +2,7 @@ package config
 
 import (
 	"errors"
-	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -398,32 +398,115 @@ func TestValueMessagesQuoteJSON(t *testing.T) {
 func second[T any](_ T, msg string) string { return msg }
 
 // TestLoadKafkaConnectStandaloneWorker reads the worker file Kafka Connect
-// ships for its standalone mode: each key that means nothing here is an
-// error that says why, at its line, and the keys in common are read.
+// ships for its standalone mode: its converters become the connectors'
+// defaults, each key that means nothing here is an error that says why, at
+// its line, and the keys in common are read.
 func TestLoadKafkaConnectStandaloneWorker(t *testing.T) {
 	clearWorkerEnv(t)
 	const file = "testdata/worker/connect-standalone.properties"
 	t.Setenv("TRIBUTARY_CONFIG", file)
 	w, err := loadWorker(t)
 	if w == nil || w.OffsetFlushIntervalMS != 15000 {
-		t.Errorf("worker config = %+v, want offset.flush.interval.ms read", w)
+		t.Fatalf("worker config = %+v, want offset.flush.interval.ms read", w)
 	}
-	conv := func(line int, key string) string {
-		prefix := "value.converter"
-		if strings.HasPrefix(key, "key.") {
-			prefix = "key.converter"
-		}
-		return fmt.Sprintf("%s:%d: %s: unknown key: converters are set in each connector's "+
-			"config (%s and its keys there); there is no worker-wide default", file, line, key, prefix)
+	wantConv := map[string]string{
+		"key.converter":                  "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"key.converter.schemas.enable":   "true",
+		"value.converter.schemas.enable": "true",
+	}
+	if !maps.Equal(w.ConverterDefaults, wantConv) {
+		t.Errorf("converter defaults = %v, want %v", w.ConverterDefaults, wantConv)
 	}
 	want := []string{
-		conv(3, "key.converter"), conv(4, "value.converter"),
-		conv(5, "key.converter.schemas.enable"), conv(6, "value.converter.schemas.enable"),
 		file + ":7: offset.storage.file.filename: unknown key: a sink's offsets live in its " +
 			"consumer group (connect-<name>) in Kafka; no file is used",
 		file + ":9: plugin.path: unknown key: connectors are built into tributary",
 	}
 	if got := errorLines(t, err); !slices.Equal(got, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestLoadWorkerConverterDefaults checks the converter settings of a
+// worker file as a connector's are checked, each error at its line.
+func TestLoadWorkerConverterDefaults(t *testing.T) {
+	clearWorkerEnv(t)
+	path := filepath.Join(t.TempDir(), "worker.yaml")
+	if err := os.WriteFile(path, []byte(`bootstrap.servers: 127.0.0.1:9092
+value.converter: io.confluent.connect.avro.AvroConverter
+value.converter.schema.registry.url: http://registry:8081
+value.converter.basic.auth.user.info: ${env:SR_USER_INFO}
+key.converter: org.apache.kafka.connect.protobuf.ProtobufConverter
+key.converter.schemas.enabled: "false"
+header.converter: simple
+value.converter.value.subject.name.strategy: NoSuchStrategy
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TRIBUTARY_CONFIG", path)
+	w, err := loadWorker(t)
+	if w == nil || len(w.ConverterDefaults) != 7 ||
+		w.ConverterDefaults["value.converter.basic.auth.user.info"] != "${env:SR_USER_INFO}" {
+		t.Fatalf("worker config = %+v", w)
+	}
+	want := []string{
+		path + ":5: key.converter: unsupported converter \"org.apache.kafka.connect.protobuf." +
+			"ProtobufConverter\"; use one of io.confluent.connect.avro.AvroConverter, " +
+			"org.apache.kafka.connect.converters.ByteArrayConverter, " +
+			"org.apache.kafka.connect.json.JsonConverter, " +
+			"org.apache.kafka.connect.storage.StringConverter",
+		path + ":6: key.converter.schemas.enabled: unknown converter setting " +
+			"(did you mean key.converter.schemas.enable?)",
+		path + ":8: value.converter.value.subject.name.strategy: unknown subject name " +
+			"strategy \"NoSuchStrategy\"; use " +
+			"io.confluent.kafka.serializers.subject.TopicNameStrategy, " +
+			"io.confluent.kafka.serializers.subject.RecordNameStrategy or " +
+			"io.confluent.kafka.serializers.subject.TopicRecordNameStrategy",
+	}
+	if got := errorLines(t, err); !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestWithConverterDefaults(t *testing.T) {
+	defaults := map[string]string{
+		"key.converter":                       "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                     "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable":      "false",
+		"value.converter.schema.registry.url": "http://worker:8081",
+		"header.converter":                    "simple",
+	}
+	for _, c := range []struct {
+		name      string
+		cfg, want map[string]string
+	}{
+		{"none set: all the worker's", map[string]string{"topics": "t"}, map[string]string{
+			"topics": "t", "key.converter": defaults["key.converter"],
+			"value.converter": defaults["value.converter"], "value.converter.schemas.enable": "false",
+			"value.converter.schema.registry.url": "http://worker:8081", "header.converter": "simple"}},
+		{"a converter named: its own settings only", map[string]string{
+			"value.converter": "org.apache.kafka.connect.json.JsonConverter",
+		}, map[string]string{
+			"value.converter": "org.apache.kafka.connect.json.JsonConverter",
+			"key.converter":   defaults["key.converter"], "header.converter": "simple"}},
+		{"a setting without its converter: the setting wins", map[string]string{
+			"value.converter.schemas.enable": "true",
+		}, map[string]string{
+			"key.converter": defaults["key.converter"], "value.converter": defaults["value.converter"],
+			"value.converter.schemas.enable":      "true",
+			"value.converter.schema.registry.url": "http://worker:8081", "header.converter": "simple"}},
+	} {
+		cfg := maps.Clone(c.cfg)
+		if got := WithConverterDefaults(cfg, defaults); !maps.Equal(got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+		if !maps.Equal(cfg, c.cfg) {
+			t.Errorf("%s: the connector's config changed: %v", c.name, cfg)
+		}
+	}
+	cfg := map[string]string{"topics": "t"}
+	if got := WithConverterDefaults(cfg, nil); !maps.Equal(got, cfg) {
+		t.Errorf("no defaults: got %v", got)
 	}
 }

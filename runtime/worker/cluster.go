@@ -149,7 +149,7 @@ func (w *Worker) load(ctx context.Context, sc store.Connector, msg string) {
 
 // decoder returns the value converter of c's config.
 func (w *Worker) decoder(c *connector) (Decoder, error) {
-	resolved, err := w.opts.Providers.Resolve(c.config)
+	resolved, err := w.opts.Providers.Resolve(w.runConfig(c.config))
 	if err != nil {
 		return nil, fmt.Errorf("resolve config: %w", err)
 	}

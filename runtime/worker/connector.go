@@ -81,11 +81,12 @@ func (w *Worker) apply(ctx context.Context, c *connector) {
 // References are resolved here and nowhere else: the resolved configs live
 // only in the tasks. Call with mu held.
 func (w *Worker) startTasks(ctx context.Context, c *connector) error {
-	resolved, err := w.opts.Providers.Resolve(c.config)
+	run := w.runConfig(c.config)
+	resolved, err := w.opts.Providers.Resolve(run)
 	if err != nil {
 		return fmt.Errorf("resolve config: %w", err)
 	}
-	w.opts.Secrets.Add(c.config, resolved)
+	w.opts.Secrets.Add(run, resolved)
 	if c.plugin == nil {
 		return errors.New("no connector plugin")
 	}
@@ -168,7 +169,7 @@ func (w *Worker) restartTask(ctx context.Context, c *connector, id int) {
 	old := c.tasks[id]
 	old.cancel()
 	<-old.done
-	resolved, err := w.opts.Providers.Resolve(c.config)
+	resolved, err := w.opts.Providers.Resolve(w.runConfig(c.config))
 	var dec Decoder
 	if err == nil {
 		dec, err = w.opts.NewDecoder(resolved)

@@ -22,10 +22,9 @@ type headerConverter func(value []byte) (any, error)
 func simpleHeader(b []byte) (any, error) { return schemas.ParseHeader(b), nil }
 
 // newKeyConverter sets the task's key converter from the connector's
-// key.converter, with references resolved. Without key.converter the key
-// stays bytes, as before keys were converted; that is ByteArrayConverter's
-// behaviour and differs from Kafka Connect, whose worker default is
-// JsonConverter.
+// key.converter, or the worker's, with references resolved. Without either
+// the key stays bytes, as ByteArrayConverter leaves it; Kafka Connect's
+// worker requires a key.converter instead.
 //
 // The key converter comes from the worker's value converter factory, given
 // the key.converter.* keys in place of the value.converter.* ones, as Kafka
@@ -33,7 +32,7 @@ func simpleHeader(b []byte) (any, error) { return schemas.ParseHeader(b), nil }
 // depend on the role: Confluent's wire format names the schema by id, and
 // the other converters carry no subject at all.
 func (t *task) newKeyConverter() error {
-	resolved, err := t.w.opts.Providers.Resolve(t.c.config)
+	resolved, err := t.w.opts.Providers.Resolve(t.w.runConfig(t.c.config))
 	if err != nil {
 		return fmt.Errorf("resolve config: %w", err)
 	}

@@ -108,10 +108,17 @@ func (t *task) held(tp connectors.TopicPartition, off int64) int64 {
 	return t.dlq.hold(tp, off)
 }
 
-// converterClass names the value converter for __connect.errors.class.name.
+// converterClass names the value converter for __connect.errors.class.name:
+// the connector's value.converter, else the worker's, else the
+// AvroConverter.
 func (t *task) converterClass() string {
-	if c := t.config[config.KeyValueConverter]; c != "" && c != config.ConverterAvro {
-		return c
+	for _, cfg := range []map[string]string{t.config, t.w.opts.ConverterDefaults} {
+		if c := cfg[config.KeyValueConverter]; c != "" {
+			if c == config.ConverterAvro {
+				return classAvroConverter
+			}
+			return c
+		}
 	}
 	return classAvroConverter
 }

@@ -76,6 +76,17 @@ type Options struct {
 	// Metrics receives the worker's metrics (default: a registry nobody
 	// serves). One worker per Metrics.
 	Metrics *metrics.Metrics
+	// ConverterDefaults are the worker's key.converter, value.converter
+	// and header.converter settings, for connectors that name no such
+	// converter (see config.WithConverterDefaults). A connector's stored
+	// and returned config never includes them.
+	ConverterDefaults map[string]string
+}
+
+// runConfig is cfg as the worker runs it: completed with the worker's
+// converter defaults.
+func (w *Worker) runConfig(cfg map[string]string) map[string]string {
+	return config.WithConverterDefaults(cfg, w.opts.ConverterDefaults)
 }
 
 func (o *Options) defaults() {
@@ -166,6 +177,7 @@ func (w *Worker) Validate(name string, cfg map[string]string) error {
 // field error: the keys every sink shares, the connector's own keys and
 // the config provider references, each resolved and then forgotten.
 func (w *Worker) ValidateFields(name string, cfg map[string]string) []connectors.FieldError {
+	cfg = w.runConfig(cfg)
 	common, errs := ParseCommon(name, cfg)
 	plugin := w.opts.Plugins[common.Class]
 	if plugin == nil && common.Class != "" {
@@ -190,7 +202,7 @@ func (w *Worker) validate(name string, cfg map[string]string) (Common, connector
 	if errs := w.ValidateFields(name, cfg); len(errs) > 0 {
 		return Common{}, nil, &connectors.ConfigError{Source: "connector " + name, Errors: errs}
 	}
-	common, _ := ParseCommon(name, cfg)
+	common, _ := ParseCommon(name, w.runConfig(cfg))
 	return common, w.opts.Plugins[common.Class], nil
 }
 

@@ -1,0 +1,95 @@
+package worker_test
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"testing"
+
+	"github.com/tributary-io/tributary/connectors"
+	"github.com/tributary-io/tributary/runtime/store"
+	"github.com/tributary-io/tributary/runtime/worker"
+	"github.com/tributary-io/tributary/runtime/worker/workertest"
+	"github.com/tributary-io/tributary/schemas"
+)
+
+// TestConverterDefaults runs two connectors on a worker with converter
+// defaults: the one that names no converter gets the worker's, settings
+// included; the one that names its value converter keeps it, without the
+// worker's settings for it. Neither connector's config shows them.
+func TestConverterDefaults(t *testing.T) {
+	ctx := context.Background()
+	kc, _ := ordersCluster(t)
+	var mu sync.Mutex
+	var seen []map[string]string // configs the decoders were made from
+	w := worker.New(worker.Options{
+		Brokers: kc.ListenAddrs(),
+		Plugins: map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
+		NewDecoder: func(cfg map[string]string) (worker.Decoder, error) {
+			mu.Lock()
+			seen = append(seen, maps.Clone(cfg))
+			mu.Unlock()
+			return workertest.Raw{}, nil
+		},
+		Store: store.NewMemory(),
+		ConverterDefaults: map[string]string{
+			"key.converter":                  schemas.ClassStringConverter,
+			"value.converter":                schemas.ClassJSONConverter,
+			"value.converter.schemas.enable": "false",
+		},
+	})
+	t.Cleanup(func() { _ = w.Close(ctx) })
+
+	decoders := func(connector string) []map[string]string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []map[string]string
+		for _, cfg := range seen {
+			if cfg["topics"] == connector {
+				out = append(out, cfg)
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name       string
+		own        map[string]string
+		value      string // value converter the value decoder is made for
+		schemas    string // its value.converter.schemas.enable
+		keyClasses string // value converter the key decoder is made for
+	}{
+		{"plain", nil, schemas.ClassJSONConverter, "false", schemas.ClassStringConverter},
+		{"own", map[string]string{"value.converter": schemas.ClassByteArrayConverter},
+			schemas.ClassByteArrayConverter, "", schemas.ClassStringConverter},
+	} {
+		// Each connector reads a topic named after it, so that its
+		// decoders can be told apart.
+		cfg := map[string]string{"connector.class": "fake", "topics": c.name, "fake.required": "x"}
+		maps.Copy(cfg, c.own)
+		if errs := w.ValidateFields(c.name, cfg); len(errs) > 0 {
+			t.Fatalf("%s: %v", c.name, errs)
+		}
+		must(t, w.Create(ctx, c.name, cfg, store.TargetStarted, ""))
+		waitFor(t, c.name+"'s value and key decoders", func() bool { return len(decoders(c.name)) >= 2 })
+		got := decoders(c.name)
+		value, key := got[0], got[1]
+		if value["value.converter"] != c.value || value["value.converter.schemas.enable"] != c.schemas {
+			t.Errorf("%s: value decoder made from %v", c.name, value)
+		}
+		// The key decoder is made from the key.converter keys renamed.
+		if key["value.converter"] != c.keyClasses || key["value.converter.schemas.enable"] != "" {
+			t.Errorf("%s: key decoder made from %v", c.name, key)
+		}
+		info, err := w.Info(c.name)
+		if err != nil || !maps.Equal(info.Config, cfg) {
+			t.Errorf("%s: config shown %v, %v; want %v", c.name, info.Config, err, cfg)
+		}
+	}
+
+	// A connector's own converter settings are still checked.
+	errs := w.ValidateFields("bad", map[string]string{"connector.class": "fake",
+		"topics": "t", "fake.required": "x", "key.converter.schemas.enable": "maybe"})
+	if len(errs) != 1 || errs[0].Key != "key.converter.schemas.enable" {
+		t.Errorf("validate: %v, want one error on key.converter.schemas.enable", errs)
+	}
+}
