@@ -303,7 +303,7 @@ func checkWorker(ctx context.Context, out io.Writer, wc *config.Worker, wcErr er
 	if err := errors.Join(wcErr, runWorker(ctx, wc, true)); err != nil {
 		return err
 	}
-	conns, _ := wc.ReadConnectors()
+	conns, _ := wc.ReadConnectors(nil)
 	fmt.Fprintf(out, "worker config and %d connector(s) are valid\n", len(conns))
 	return nil
 }
@@ -325,7 +325,7 @@ func ignoredFiles(wc *config.Worker) []string {
 func unknownKeyWarnings(wc *config.Worker,
 	defOf func(class string) (connectors.ConfigDef, bool),
 ) []string {
-	conns, _ := wc.ReadConnectors()
+	conns, _ := wc.ReadConnectors(nil)
 	var out []string
 	for _, c := range conns {
 		def, ok := defOf(c.Config[config.KeyConnectorClass])

@@ -55,21 +55,35 @@ var connectorKeys = []string{"name", "config"}
 // the connector's SinkConnector.Validate, whose errors Locate places in the
 // file.
 func LoadConnector(path string) (*Connector, error) {
-	return loadConnector(path, true)
+	c, errs, err := readConnector(path, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
+		return nil, &connectors.ConfigError{Source: path, Errors: errs}
+	}
+	return c, nil
 }
 
-// loadConnector is LoadConnector, checking the shared keys only when
-// common is set.
-func loadConnector(path string, common bool) (*Connector, error) {
+// Check validates a connector read from a file, returning field errors
+// about its config keys, unplaced; see Worker.ReadConnectors.
+type Check func(*Connector) []connectors.FieldError
+
+// readConnector reads a connector file, checking the shared keys when
+// common is set, and with check when it is not nil. It returns the
+// connector when its config could be read, even with problems, and the
+// problems of the file, sorted by line; err is for a file that cannot be
+// read or is too large.
+func readConnector(path string, common bool, check Check) (*Connector, []connectors.FieldError, error) {
 	data, err := readFile(path)
 	if errors.Is(err, errTooLarge) {
-		return nil, &connectors.ConfigError{
+		return nil, nil, &connectors.ConfigError{
 			Source: path,
 			Errors: []connectors.FieldError{fieldErr(path, 0, "", "%v", err)},
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read connector config %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read connector config %s: %w", path, err)
 	}
 
 	d := &document{path: path}
@@ -78,11 +92,18 @@ func loadConnector(path string, common bool) (*Connector, error) {
 		_, errs := c.Common()
 		d.errs = append(d.errs, errs...)
 	}
-	if len(d.errs) > 0 {
-		sortByLine(path, d.errs)
-		return nil, &connectors.ConfigError{Source: path, Errors: d.errs}
+	if c != nil && check != nil {
+		errs := check(c)
+		if c.Name == "" {
+			// The file's missing or bad name is reported already.
+			errs = slices.DeleteFunc(errs, func(fe connectors.FieldError) bool {
+				return fe.Key == "name"
+			})
+		}
+		d.errs = append(d.errs, c.Locate(errs)...)
 	}
-	return c, nil
+	sortByLine(path, d.errs)
+	return c, d.errs, nil
 }
 
 // sortByLine puts errors about the file at path in file order, so that they
@@ -230,7 +251,7 @@ func LoadConnectorDir(dir string) ([]*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return allOrNothing(loadConnectors(paths, true))
+	return allOrNothing(loadConnectors(paths, true, nil))
 }
 
 // ConnectorFileExts are the name endings of the files of a connectors
@@ -277,29 +298,35 @@ func listConnectorDir(dir string) (paths, ignored []string, err error) {
 // loadConnectors loads each path and checks that names are unique; common
 // is as for loadConnector. It returns the connectors of the files that read
 // well along with the problems of the others, joined.
-func loadConnectors(paths []string, common bool) ([]*Connector, error) {
+func loadConnectors(paths []string, common bool, check Check) ([]*Connector, error) {
 	var (
 		out   []*Connector
 		errs  []error
 		names = map[string]*Connector{}
 	)
 	for _, p := range paths {
-		c, err := loadConnector(p, common)
+		c, fes, err := readConnector(p, common, check)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if first, dup := names[c.Name]; dup {
-			errs = append(errs, &connectors.ConfigError{
-				Source: p,
-				Errors: []connectors.FieldError{fieldErr(p, c.nameLine, "name",
+		if c != nil && c.Name != "" {
+			if first, dup := names[c.Name]; dup {
+				fes = append(fes, fieldErr(p, c.nameLine, "name",
 					"connector %q is also defined at %s", c.Name,
-					position(first.Source, first.nameLine, ""))},
-			})
+					position(first.Source, first.nameLine, "")))
+				sortByLine(p, fes)
+			} else {
+				names[c.Name] = c
+			}
+		}
+		if len(fes) > 0 {
+			errs = append(errs, &connectors.ConfigError{Source: p, Errors: fes})
 			continue
 		}
-		names[c.Name] = c
-		out = append(out, c)
+		if c != nil {
+			out = append(out, c)
+		}
 	}
 	return out, errors.Join(errs...)
 }

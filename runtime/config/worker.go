@@ -861,21 +861,24 @@ func (w *Worker) LoadConnectors() ([]*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return allOrNothing(loadConnectors(paths, true))
+	return allOrNothing(loadConnectors(paths, true, nil))
 }
 
-// ReadConnectors is LoadConnectors without the check of the keys every sink
-// shares, for a caller that validates each connector in full (shared keys
-// and the connector's own together) and places the errors with Locate.
+// ReadConnectors is LoadConnectors with check in place of the check of the
+// keys every sink shares, for a caller that validates each connector in
+// full (shared keys and the connector's own together). check runs on every
+// file whose config could be read, even when the file has other problems
+// (a bad name, a duplicate key), and its errors are placed in the file and
+// reported with those. A nil check checks nothing more than the syntax.
 // Unlike LoadConnectors it returns, along with the problems of the files
-// that cannot be read, the connectors of those that can, so that a check
+// that have any, the connectors of those that have none, so that a check
 // goes on with them and reports everything in one run.
-func (w *Worker) ReadConnectors() ([]*Connector, error) {
+func (w *Worker) ReadConnectors(check Check) ([]*Connector, error) {
 	paths, err := w.connectorPaths()
 	if err != nil {
 		return nil, err
 	}
-	return loadConnectors(paths, false)
+	return loadConnectors(paths, false, check)
 }
 
 // connectorPaths lists the files of connectors.dir, then those of

@@ -45,20 +45,16 @@ func (p Pipelines) Load() ([]store.Connector, error) {
 // reporting the problems of all files at once, each at its file and line.
 func (w *Worker) LoadPipelines(p Pipelines) ([]store.Connector, error) {
 	wc := &config.Worker{ConnectorsDir: p.Dir, ConnectorFiles: p.Files}
-	conns, err := wc.ReadConnectors()
-	problems := []error{err}
+	conns, err := wc.ReadConnectors(func(c *config.Connector) []connectors.FieldError {
+		return w.ValidateFields(c.Name, c.Config)
+	})
+	if err != nil {
+		return nil, err
+	}
 	out := make([]store.Connector, 0, len(conns))
 	for _, c := range conns {
-		if errs := w.ValidateFields(c.Name, c.Config); len(errs) > 0 {
-			problems = append(problems,
-				&connectors.ConfigError{Source: c.Source, Errors: c.Locate(errs)})
-			continue
-		}
 		out = append(out, store.Connector{Name: c.Name, Config: c.Config,
 			Target: store.TargetStarted, Owner: abs(c.Source)})
-	}
-	if err := errors.Join(problems...); err != nil {
-		return nil, err
 	}
 	return out, nil
 }

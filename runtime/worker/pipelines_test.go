@@ -175,16 +175,23 @@ func TestLoadPipelinesReportsEverything(t *testing.T) {
 		"  topics: orders\n  tasks.max: -3\n"), 0o600))
 	writeConnector(t, filepath.Join(dir, "good.yaml"), "good", "yes")
 	writeConnector(t, filepath.Join(dir, "other.yaml"), "other", `""`)
+	// A bad name does not stop the checks of the config.
+	must(t, os.WriteFile(filepath.Join(dir, "slash.yaml"), []byte("name: a/b\nconfig:\n"+
+		"  connector.class: fake\n  topics: orders\n  tasks.max: x\n"), 0o600))
 
 	w := newWorker(t, []string{"127.0.0.1:1"}, store.NewMemory())
 	_, err := w.LoadPipelines(worker.Pipelines{Dir: dir})
 	if err == nil {
-		t.Fatal("LoadPipelines accepted two invalid files")
+		t.Fatal("LoadPipelines accepted three invalid files")
 	}
 	for _, want := range []string{
 		"bad.yaml:5: config.tasks.max: must be at least 1",
 		"bad.yaml:2: config.fake.required: is required", // a missing key: at config
 		"other.yaml:5: config.fake.required: is required",
+		"invalid config " + filepath.Join(dir, "slash.yaml") + ": 3 error(s)",
+		"slash.yaml:1: name: \"a/b\" must not contain '/'",
+		"slash.yaml:2: config.fake.required: is required",
+		"slash.yaml:5: config.tasks.max: want an integer, got \"x\"",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
