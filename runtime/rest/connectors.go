@@ -343,6 +343,9 @@ func (s *Server) lifecycle(op func(Herder, context.Context, string) error, statu
 
 func (s *Server) getTopics(r *http.Request) (int, any, error) {
 	name := r.PathValue("name")
+	if _, err := s.opts.Herder.Info(name); err != nil {
+		return 0, nil, apiError(err, name, "Connector "+name+" not found")
+	}
 	topics := []string{}
 	offsets, err := s.opts.Herder.Offsets(r.Context(), name)
 	if err == nil {

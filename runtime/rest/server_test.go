@@ -113,6 +113,7 @@ func testRoutes(t *testing.T, f *fixture) {
 		{"DELETE", "/connectors/nope", "Connector nope not found"},
 		{"GET", "/connectors/nope/status", "No status found for connector nope"},
 		{"GET", "/connectors/nope/tasks", "Connector nope not found"},
+		{"GET", "/connectors/nope/topics", "Connector nope not found"},
 		{"GET", "/connectors/a/tasks/7/status", "No status found for task a-7"},
 		{"GET", "/connectors/a/tasks/x/status", "HTTP 404 Not Found"},
 		{"POST", "/connectors/nope/restart", "Unknown connector: nope"},
