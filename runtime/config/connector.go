@@ -229,7 +229,7 @@ func (d *document) name(v *yaml.Node) string {
 // appear in REST paths, file paths and log lines.
 func ValidateName(name string) error {
 	switch {
-	case name == "":
+	case strings.TrimSpace(name) == "":
 		return errors.New("must not be empty")
 	case len(name) > MaxNameLength:
 		return fmt.Errorf("is %d bytes long; the limit is %d", len(name), MaxNameLength)

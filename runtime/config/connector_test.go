@@ -252,6 +252,7 @@ func TestValidateName(t *testing.T) {
 		{"bookings-s3", ""},
 		{strings.Repeat("n", MaxNameLength), ""},
 		{"", "must not be empty"},
+		{" \t ", "must not be empty"},
 		{strings.Repeat("n", MaxNameLength+1), "is 250 bytes long; the limit is 249"},
 		{"a/b", `"a/b" must not contain '/'`},
 		{"a\tb", `"a\tb" must not contain control characters`},
