@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -192,9 +193,6 @@ func (p Pipelines) relevant(path string) bool {
 	if strings.HasPrefix(base, ".") {
 		return false
 	}
-	switch strings.ToLower(filepath.Ext(base)) {
-	case ".yaml", ".yml", ".json":
-		return p.Owns(path)
-	}
-	return false
+	return slices.Contains(config.ConnectorFileExts, strings.ToLower(filepath.Ext(base))) &&
+		p.Owns(path)
 }

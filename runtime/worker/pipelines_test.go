@@ -129,6 +129,21 @@ func TestPipelinesAndRestore(t *testing.T) {
 	waitFor(t, "b created", func() bool { return slices.Contains(w.Connectors(), "b") })
 	must(t, os.Remove(aFile))
 	waitFor(t, "a deleted", func() bool { return !slices.Contains(w.Connectors(), "a") })
+	// Kafka Connect's .properties files are followed too.
+	props := filepath.Join(pipes, "c.properties")
+	writeProps := func(value string) {
+		must(t, os.WriteFile(props, []byte("name=c\nconnector.class=fake\ntopics=orders\n"+
+			"fake.required="+value+"\n"), 0o600))
+	}
+	writeProps("c1")
+	waitFor(t, "c created", func() bool { return slices.Contains(w.Connectors(), "c") })
+	writeProps("c2")
+	waitFor(t, "c reconfigured", func() bool {
+		info, err := w.Info("c")
+		return err == nil && info.Config["fake.required"] == "c2"
+	})
+	must(t, os.Remove(props))
+	waitFor(t, "c deleted", func() bool { return !slices.Contains(w.Connectors(), "c") })
 	if got := w.Connectors(); !slices.Equal(got, []string{"api", "b"}) {
 		t.Fatalf("connectors: %v", got)
 	}
