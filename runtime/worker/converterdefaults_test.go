@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"maps"
+	"slices"
 	"sync"
 	"testing"
 
@@ -91,5 +92,41 @@ func TestConverterDefaults(t *testing.T) {
 		"topics": "t", "fake.required": "x", "key.converter.schemas.enable": "maybe"})
 	if len(errs) != 1 || errs[0].Key != "key.converter.schemas.enable" {
 		t.Errorf("validate: %v, want one error on key.converter.schemas.enable", errs)
+	}
+}
+
+// TestValidateFieldsReportsEverything checks that a reference that cannot
+// be resolved does not hide the connector's other errors, nor earn its key
+// a second one, and that the worker's own converter settings are not
+// blamed on the connector.
+func TestValidateFieldsReportsEverything(t *testing.T) {
+	w := worker.New(worker.Options{
+		Plugins: map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
+		NewDecoder: func(map[string]string) (worker.Decoder, error) {
+			return workertest.Raw{}, nil
+		},
+		// A mistake of the worker file's, reported when it loads.
+		ConverterDefaults: map[string]string{"key.converter": "NoSuchConverter"},
+	})
+	t.Cleanup(func() { _ = w.Close(context.Background()) })
+	const unset = "${env:TRIBUTARY_TEST_NEVER_SET}"
+	for _, c := range []struct {
+		cfg  map[string]string
+		want []string // keys with errors, in order
+	}{
+		{map[string]string{"connector.class": "fake", "topics": "t",
+			"value.converter.basic.auth.user.info": unset},
+			[]string{"value.converter.basic.auth.user.info", "fake.required"}},
+		{map[string]string{"connector.class": "fake", "topics": "t", "fake.required": unset},
+			[]string{"fake.required"}},
+		{map[string]string{"connector.class": "fake", "topics": "t", "fake.required": "x"}, nil},
+	} {
+		var got []string
+		for _, fe := range w.ValidateFields("c", c.cfg) {
+			got = append(got, fe.Key)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%v: errors on %v, want %v", c.cfg, got, c.want)
+		}
 	}
 }

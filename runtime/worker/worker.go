@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -176,22 +177,42 @@ func (w *Worker) Validate(name string, cfg map[string]string) error {
 // ValidateFields checks a connector config and returns every problem as a
 // field error: the keys every sink shares, the connector's own keys and
 // the config provider references, each resolved and then forgotten.
+//
+// The worker's converter defaults complete the config first; errors about
+// the keys they supply are left out, since they are the worker config's,
+// reported when it loads. A key whose reference cannot be resolved is
+// reported as such, and the connector checks the other keys.
 func (w *Worker) ValidateFields(name string, cfg map[string]string) []connectors.FieldError {
-	cfg = w.runConfig(cfg)
-	common, errs := ParseCommon(name, cfg)
+	run := w.runConfig(cfg)
+	common, errs := ParseCommon(name, run)
 	plugin := w.opts.Plugins[common.Class]
 	if plugin == nil && common.Class != "" {
 		errs = append(errs, connectors.FieldError{Key: KeyConnectorClass,
 			Message: fmt.Sprintf("no connector named %q; known: %s", common.Class,
 				strings.Join(w.Plugins(), ", "))})
 	}
-	refs := w.opts.Providers.Check(cfg)
+	refs := w.opts.Providers.Check(run)
 	errs = append(errs, refs...)
-	if plugin != nil && len(refs) == 0 {
-		resolved, _ := w.opts.Providers.Resolve(cfg)
-		w.opts.Secrets.Add(cfg, resolved)
-		errs = append(errs, plugin.Validate(resolved)...)
+	if plugin != nil {
+		unresolved := map[string]bool{}
+		for _, fe := range refs {
+			unresolved[fe.Key] = true
+		}
+		rest := maps.Clone(run)
+		maps.DeleteFunc(rest, func(k, _ string) bool { return unresolved[k] })
+		resolved, _ := w.opts.Providers.Resolve(rest)
+		w.opts.Secrets.Add(rest, resolved)
+		for _, fe := range plugin.Validate(resolved) {
+			if !unresolved[fe.Key] {
+				errs = append(errs, fe)
+			}
+		}
 	}
+	errs = slices.DeleteFunc(errs, func(fe connectors.FieldError) bool {
+		_, own := cfg[fe.Key]
+		_, added := run[fe.Key]
+		return added && !own
+	})
 	for i := range errs {
 		errs[i].Message = w.opts.Secrets.Redact(errs[i].Message)
 	}
