@@ -33,6 +33,11 @@ const (
 	KeyErrorsTolerance      = "errors.tolerance"
 )
 
+// MaxTasks is the largest tasks.max a connector may ask for: each task
+// holds a Kafka client and its connections, so that a mistyped tasks.max
+// would otherwise exhaust the worker's and the brokers' file descriptors.
+const MaxTasks = 1000
+
 // Values of errors.tolerance.
 const (
 	// ToleranceNone fails the task on the first record it cannot convert,
@@ -202,6 +207,10 @@ func (c *Connector) Common() (Common, []connectors.FieldError) {
 			p.errorf(KeyTasksMax, "want an integer, got %q", s)
 		case n < 1:
 			p.errorf(KeyTasksMax, "must be at least 1, got %d", n)
+		case n > MaxTasks:
+			p.errorf(KeyTasksMax, "must be at most %d, got %d: each task is a Kafka "+
+				"consumer, and tasks beyond the partitions of the topics read nothing",
+				MaxTasks, n)
 		default:
 			cm.TasksMax = n
 		}

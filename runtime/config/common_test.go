@@ -137,6 +137,12 @@ func TestCommonErrors(t *testing.T) {
 			`tasks.max: want an integer, got "1.5"`,
 			"topics.regex: error parsing regexp: missing closing ): `(`",
 		}},
+		{"tasks", map[string]string{
+			"connector.class": "s3", "topics": "t", "tasks.max": "100000",
+		}, []string{
+			"tasks.max: must be at most 1000, got 100000: each task is a Kafka consumer, " +
+				"and tasks beyond the partitions of the topics read nothing",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

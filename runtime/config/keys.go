@@ -29,7 +29,7 @@ var frameworkKeys = []connectors.ConfigKey{
 			"io.confluent.connect.s3.S3SinkConnector, s3 or file."},
 	{Name: KeyTasksMax, Type: connectors.TypeInt, Default: "1",
 		Importance: connectors.ImportanceHigh, Group: GroupCommon, DisplayName: "Tasks max",
-		Documentation: "Maximum number of tasks to use for this connector."},
+		Documentation: "Maximum number of tasks to use for this connector, at most 1000."},
 	{Name: KeyTopics, Type: connectors.TypeList, Importance: connectors.ImportanceHigh,
 		Group: GroupCommon, DisplayName: "Topics",
 		Documentation: "Topics to consume, separated by commas; set this or topics.regex."},
