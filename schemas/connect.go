@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -159,7 +160,12 @@ func (c *JSONConverter) Decode(_ context.Context, b []byte) (*Schema, any, error
 		Payload json.RawMessage `json:"payload"`
 	}
 	if err := json.Unmarshal(b, &env); err != nil {
-		return nil, nil, fmt.Errorf("%w: json envelope: %v", ErrMalformed, err)
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			return nil, nil, fmt.Errorf("%w: json %s where schemas.enable=true wants an "+
+				"object {\"schema\": ..., \"payload\": ...}", ErrMalformed, typ.Value)
+		}
+		return nil, nil, fmt.Errorf("%w: json: %v", ErrMalformed, err)
 	}
 	if len(env.Schema) == 0 || string(env.Schema) == "null" {
 		return nil, nil, fmt.Errorf("%w: json envelope without schema "+

@@ -143,6 +143,12 @@ func TestJSONConverterErrors(t *testing.T) {
 			}
 		})
 	}
+	// A value that is not an envelope says what it is and what is wanted.
+	_, _, err := (&JSONConverter{SchemasEnable: true}).Decode(context.Background(), []byte(`[1,2]`))
+	if want := `malformed value: json array where schemas.enable=true wants an object ` +
+		`{"schema": ..., "payload": ...}`; err == nil || err.Error() != want {
+		t.Errorf("array: %v, want %s", err, want)
+	}
 	c := &JSONConverter{MaxBytes: 4}
 	if _, _, err := c.Decode(context.Background(), []byte(`"12345"`)); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("oversized value: %v, want ErrTooLarge", err)

@@ -257,7 +257,7 @@ func (c *Converter) decodeBody(cd *codec, body []byte) (v any, err error) {
 	// rather than the worker.
 	defer func() {
 		if p := recover(); p != nil {
-			v, err = nil, fmt.Errorf("%w: %v", ErrMalformed, p)
+			v, err = nil, fmt.Errorf("%w: avro: %v", ErrMalformed, p)
 		}
 	}()
 	v = cd.decode(&d)
@@ -535,7 +535,7 @@ func (d *decoder) truncated(what string) {
 
 func (d *decoder) malformed(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	d.fail(fmt.Errorf("%w: %s at byte %d", ErrMalformed, msg, d.pos))
+	d.fail(fmt.Errorf("%w: avro %s at byte %d", ErrMalformed, msg, d.pos))
 }
 
 // readLong reads a zig-zag varint of at most 10 bytes.

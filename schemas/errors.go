@@ -18,14 +18,16 @@ var (
 	ErrTruncated = errors.New("truncated value")
 
 	// ErrTrailingBytes reports an Avro body with bytes left over after the
-	// value the schema describes: the writer used another schema than the
-	// one its id names.
-	ErrTrailingBytes = errors.New("trailing bytes after avro value")
+	// value the schema describes (the writer used another schema than the
+	// one its id names), or a JSON value followed by more data.
+	ErrTrailingBytes = errors.New("trailing bytes after the value")
 
-	// ErrMalformed reports an Avro body that cannot be a value of its
-	// schema: a union or enum index out of range, a negative length, an
-	// integer that overflows its type.
-	ErrMalformed = errors.New("malformed avro value")
+	// ErrMalformed reports a value that cannot be read in its format: an
+	// Avro body that cannot be a value of its schema (a union or enum index
+	// out of range, a negative length, an integer that overflows its type),
+	// or JSON that does not parse or does not fit its envelope. The
+	// wrapping error names the format.
+	ErrMalformed = errors.New("malformed value")
 
 	// ErrTooLarge reports a value that exceeds a decoding limit (string or
 	// bytes length, element count, nesting depth). Limits protect the

@@ -75,6 +75,9 @@ func (v *view) pinLocked(refs []reference) []reference {
 // schema (imports inlined) followed by the references, which Confluent's
 // registry counts as part of a schema.
 func identifyWith(text string, deps []string, refs []reference) (string, avro.Schema, error) {
+	if err := checkJSON(text); err != nil {
+		return "", nil, err
+	}
 	cache := &avro.SchemaCache{}
 	for _, dep := range deps {
 		if _, err := avro.ParseWithCache(dep, "", cache); err != nil {

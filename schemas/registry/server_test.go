@@ -226,6 +226,9 @@ func TestServerErrors(t *testing.T) {
 			404, 40403, "Schema not found"},
 		{"invalid avro", "POST", "/subjects/x/versions", schemaBody(`{"type":"record"}`), 422, 42201, ""},
 		{"unknown type name", "POST", "/subjects/x/versions", schemaBody(`"nosuchtype"`), 422, 42201, ""},
+		{"truncated schema", "POST", "/subjects/x/versions", schemaBody(`{"type":"record",`), 422, 42201,
+			`Invalid schema {"type":"record",, details: the schema is not valid JSON: ` +
+				"unexpected end of JSON input"},
 		{"json schema", "POST", "/subjects/x/versions", `{"schema":"{}","schemaType":"JSON"}`,
 			422, 42201, ""},
 		{"lower-case avro", "POST", "/subjects/x/versions", `{"schema":"\"int\"","schemaType":"avro"}`,

@@ -72,6 +72,9 @@ func identify(schemaType, text string) (ident string, parsed avro.Schema, err er
 	if schemaType != typeAvro {
 		return schemaType + "\x00" + text, nil, nil
 	}
+	if err := checkJSON(text); err != nil {
+		return "", nil, err
+	}
 	parsed, err = avro.ParseWithCache(text, "", &avro.SchemaCache{})
 	if err != nil {
 		return "", nil, err
@@ -81,6 +84,16 @@ func identify(schemaType, text string) (ident string, parsed avro.Schema, err er
 		return "", nil, fmt.Errorf("render canonical form: %w", err)
 	}
 	return string(canon), parsed, nil
+}
+
+// checkJSON reports Avro schema text that is not JSON, which the Avro
+// parser would read as the name of a type and refuse as an unknown one.
+func checkJSON(text string) error {
+	var probe any
+	if err := json.Unmarshal([]byte(text), &probe); err != nil {
+		return fmt.Errorf("the schema is not valid JSON: %v", err)
+	}
+	return nil
 }
 
 // applySchema records subject-version sv with its content, or removes it
