@@ -241,6 +241,31 @@ func TestConfigCompatibility(t *testing.T) {
 	}
 }
 
+// TestValidateRefusesSchemalessJSON refuses, at validation, values that
+// every record would fail on: JsonConverter without schemas.
+func TestValidateRefusesSchemalessJSON(t *testing.T) {
+	c := &Connector{}
+	for _, tt := range []struct {
+		converter, enable string
+		refused           bool
+	}{
+		{"org.apache.kafka.connect.json.JsonConverter", "false", true},
+		{" json", "FALSE ", true},
+		{"org.apache.kafka.connect.json.JsonConverter", "true", false},
+		{"org.apache.kafka.connect.json.JsonConverter", "", false},
+		{"io.confluent.connect.avro.AvroConverter", "false", false},
+	} {
+		errs := c.Validate(map[string]string{"flush.size": "1", "value.converter": tt.converter,
+			"value.converter.schemas.enable": tt.enable})
+		refused := len(errs) == 1 && errs[0].Key == KeyFormatClass &&
+			strings.Contains(errs[0].Message, "schemas.enable=false")
+		if refused != tt.refused || (!tt.refused && len(errs) > 0) {
+			t.Errorf("%s schemas.enable=%q: errors %v, want refused %v", tt.converter,
+				tt.enable, errs, tt.refused)
+		}
+	}
+}
+
 // TestEvolutionCrashReexecutesPlan loses the file of the last plan, as a
 // crash between the plan and its upload would, and restarts: the new task,
 // which never saw the earlier segments' schemas, re-executes the plan and

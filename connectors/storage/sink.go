@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tributary-io/tributary/connectors"
@@ -33,7 +34,25 @@ func (c *Connector) Validate(config map[string]string) []connectors.FieldError {
 	if c.Keys != nil {
 		errs = append(errs, c.Keys(config)...)
 	}
+	if schemalessValues(config) {
+		errs = append(errs, connectors.FieldError{Key: KeyFormatClass, Message: "every " +
+			"format writes records with a schema, and JsonConverter with " +
+			"value.converter.schemas.enable=false reads values without one; produce " +
+			"{\"schema\": ..., \"payload\": ...} envelopes with schemas.enable=true, or " +
+			"Avro in the Confluent wire format"})
+	}
 	return errs
+}
+
+// schemalessValues reports whether config's value converter reads values
+// without a schema: JsonConverter with schemas.enable=false. config is the
+// connector's as the worker runs it, with the worker's converter defaults.
+func schemalessValues(config map[string]string) bool {
+	switch strings.TrimSpace(config["value.converter"]) {
+	case "org.apache.kafka.connect.json.JsonConverter", "json":
+		return strings.EqualFold(strings.TrimSpace(config["value.converter.schemas.enable"]), "false")
+	}
+	return false
 }
 
 // ConfigDef implements connectors.ConfigDefiner: the back end's keys, then
