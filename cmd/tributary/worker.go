@@ -167,6 +167,9 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	conns, err := validateFiles(wc, w)
 	ignored := ignoredFiles(wc)
 	if check {
+		for _, warning := range wc.Warnings {
+			fmt.Println("warning: " + warning)
+		}
 		for _, path := range ignored {
 			fmt.Printf("warning: %s: not read: connector files end in %s\n",
 				path, strings.Join(config.ConnectorFileExts, ", "))
@@ -179,6 +182,9 @@ func runWorker(ctx context.Context, wc *config.Worker, check bool) error {
 	}
 	if err != nil {
 		return err
+	}
+	for _, warning := range wc.Warnings {
+		log.Warn("worker config key ignored", "where", warning)
 	}
 	for _, path := range ignored {
 		log.Warn("file in connectors.dir not read", "file", path,

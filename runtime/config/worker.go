@@ -93,6 +93,10 @@ type Worker struct {
 	// WithConverterDefaults). References stay unresolved.
 	ConverterDefaults map[string]string `mapstructure:"-"`
 
+	// Warnings name the Kafka Connect keys of the worker file that were
+	// ignored, each with its file and line and why.
+	Warnings []string `mapstructure:"-"`
+
 	// Source is the worker config file read, or "" when there was none.
 	Source string `mapstructure:"-"`
 
@@ -157,14 +161,31 @@ var workerUsage = map[string]string{
 	"schema.registry.ssl.ca.location":              "PEM CAs to trust for an https:// schema.registry.url",
 }
 
-// kafkaOnlyKeys explains Kafka Connect worker keys that have no meaning here.
+// kafkaOnlyKeys explains Kafka Connect worker keys that ask for something
+// this worker does another way; setting one is an error.
 var kafkaOnlyKeys = map[string]string{
-	"plugin.path":    "connectors are built into tributary",
 	"rest.host.name": "use listeners",
 	"rest.port":      "use listeners",
 	"connectors":     "use connectors.files for a list of files",
+}
+
+// ignoredKafkaKeys explains Kafka Connect worker keys that have nothing to
+// do here, so that a worker file copied from Kafka Connect's works: each
+// is ignored with a warning, as Kafka Connect warns about keys it does not
+// know.
+var ignoredKafkaKeys = map[string]string{
+	"plugin.path":      "connectors are built into tributary",
+	"plugin.discovery": "connectors are built into tributary",
 	"offset.storage.file.filename": "a sink's offsets live in its consumer group " +
 		"(connect-<name>) in Kafka; no file is used",
+	"offset.flush.timeout.ms":                 "offsets are committed when the sink reports them durable",
+	"rest.advertised.host.name":               "workers forward to the address they listen on",
+	"rest.advertised.port":                    "workers forward to the address they listen on",
+	"rest.advertised.listener":                "workers forward to the address they listen on",
+	"topic.creation.enable":                   "sink connectors create no topics",
+	"connector.client.config.override.policy": "connectors may override the consumer keys Tributary lists, never security settings",
+	"metric.reporters":                        "metrics are served to Prometheus on metrics.listener",
+	"auto.include.jmx.reporter":               "metrics are served to Prometheus on metrics.listener",
 }
 
 // pathKeys hold file paths; relative ones in the worker file are taken
@@ -323,6 +344,15 @@ func LoadWorker(v *viper.Viper) (*Worker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read worker config %s: %w", path, err)
 		}
+		keys := sortedKeys(file)
+		sort.SliceStable(keys, func(i, j int) bool { return lines[keys[i]] < lines[keys[j]] })
+		for _, k := range keys {
+			if hint := ignoredKafkaKeys[k]; hint != "" {
+				w.Warnings = append(w.Warnings, position(path, lines[k], k)+
+					": ignored: "+hint)
+				delete(file, k)
+			}
+		}
 		for k, s := range file {
 			if IsConverterKey(k) {
 				if w.ConverterDefaults == nil {
@@ -387,7 +417,7 @@ func readWorkerFile(path string) (map[string]string, map[string]int,
 	keys := sortedKeys(f.out)
 	sort.SliceStable(keys, func(i, j int) bool { return f.lines[keys[i]] < f.lines[keys[j]] })
 	for _, k := range keys {
-		if isWorkerKey(k) || IsConverterKey(k) {
+		if isWorkerKey(k) || IsConverterKey(k) || ignoredKafkaKeys[k] != "" {
 			continue
 		}
 		if hint, ok := kafkaOnlyKeys[k]; ok {
