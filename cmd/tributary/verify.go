@@ -19,13 +19,17 @@ import (
 func newVerifyCmd() *cobra.Command {
 	var brokers []string
 	var topics []string
+	var dlq string
 	cmd := &cobra.Command{
 		Use:   "verify --bootstrap-servers HOST:PORT CONNECTOR_FILE",
 		Short: "Check that a sink holds every record of its topics exactly once",
 		Long: `Compare a storage sink's output with its source topics. The connector file
 names the topics, the store and the layout. For each partition, verify
 reports the offsets missing from the sink, the offsets found more than once,
-and rows the topic does not have. It exits non-zero on any of them.`,
+and rows the topic does not have. It exits non-zero on any of them. With
+--dlq, a record the dead letter queue holds (placed by its __connect.errors.*
+headers) is counted as dead-lettered, not missing; one both in the sink and
+in the queue is duplicated.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := config.LoadConnector(args[0])
@@ -41,7 +45,8 @@ and rows the topic does not have. It exits non-zero on any of them.`,
 			}
 			ok := true
 			for _, topic := range topics {
-				rep, err := verifyTopic(cmd.Context(), brokers, topic, cfg)
+				rep, err := verifyTopic(cmd.Context(),
+					verify.Source{Brokers: brokers, Topic: topic, DeadLetters: dlq}, cfg)
 				if err != nil {
 					return err
 				}
@@ -57,11 +62,13 @@ and rows the topic does not have. It exits non-zero on any of them.`,
 	cmd.Flags().StringSliceVar(&brokers, "bootstrap-servers", []string{"127.0.0.1:9092"},
 		"Kafka brokers")
 	cmd.Flags().StringSliceVar(&topics, "topic", nil, "topics to check (default: the connector's topics)")
+	cmd.Flags().StringVar(&dlq, "dlq", "", "the connector's dead letter queue topic, whose "+
+		"records count as dead-lettered rather than missing")
 	return cmd
 }
 
 // verifyTopic opens the connector's store and compares it with topic.
-func verifyTopic(ctx context.Context, brokers []string, topic string, cfg map[string]string) (*verify.Report, error) {
+func verifyTopic(ctx context.Context, src verify.Source, cfg map[string]string) (*verify.Report, error) {
 	sc, errs := storage.ParseConfig(cfg)
 	if len(errs) > 0 {
 		return nil, &connectors.ConfigError{Source: "connector", Errors: errs}
@@ -70,8 +77,7 @@ func verifyTopic(ctx context.Context, brokers []string, topic string, cfg map[st
 	if err != nil {
 		return nil, err
 	}
-	return verify.Run(ctx, verify.Source{Brokers: brokers, Topic: topic},
-		verify.Sink{Store: store, TopicsDir: sc.TopicsDir, Format: sc.Format})
+	return verify.Run(ctx, src, verify.Sink{Store: store, TopicsDir: sc.TopicsDir, Format: sc.Format})
 }
 
 func openStore(ctx context.Context, cfg map[string]string) (storage.Store, error) {

@@ -150,6 +150,15 @@ func TestDeadLetterQueue(t *testing.T) {
 	// 10-12 from the first replay, in the queue's order, 14-15 from the
 	// second: only offset 12, the fixed record, reaches the sink, once.
 	verifyFiltered(t, topic, bucket, map[int32][]int64{0: {2, 4, 7, 10, 11, 14, 15}})
+
+	// tributary verify --dlq counts those as dead-lettered, not missing.
+	out, err := exec.CommandContext(ctx, services.Binary(t), "verify",
+		"--bootstrap-servers", strings.Join(env.KafkaBrokers, ","), "--dlq", dlq, file).
+		CombinedOutput()
+	if err != nil || !strings.Contains(string(out),
+		"OK: 15 records, 8 rows, 0 missing, 0 duplicated, 7 dead-lettered") {
+		t.Errorf("verify --dlq: %v\n%s", err, out)
+	}
 }
 
 // stoppableRegistry is the built-in registry on a fixed address, over one

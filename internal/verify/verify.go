@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type Source struct {
 	// Idle ends the read once no record arrived for this long and every
 	// partition reached its last stable offset (default 3s).
 	Idle time.Duration
+	// DeadLetters, when set, is the connector's dead letter queue: a record
+	// of Topic the queue holds, as its __connect.errors.topic, .partition
+	// and .offset headers name it, is dead-lettered rather than missing.
+	DeadLetters string
 }
 
 // Sink describes where the connector wrote.
@@ -41,9 +46,11 @@ type Partition struct {
 	Partition  int32
 	Records    int     // records in the topic
 	Rows       int     // rows found in the sink
-	Missing    []int64 // offsets in the topic found in no row
-	Duplicated []int64 // offsets found in more than one row
+	Missing    []int64 // offsets in the topic found in no row nor dead letter
+	Duplicated []int64 // offsets found in more than one row, or in a row and a dead letter
 	Unexpected []int64 // offsets found in the sink but not in the topic
+	// DeadLettered are the offsets in the dead letter queue and in no row.
+	DeadLettered []int64
 }
 
 // Report is the whole comparison.
@@ -84,6 +91,12 @@ func Run(ctx context.Context, src Source, sink Sink) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	dead := map[int32]map[int64]bool{}
+	if src.DeadLetters != "" {
+		if dead, err = readDeadLetters(ctx, src); err != nil {
+			return nil, err
+		}
+	}
 
 	rep := &Report{Topic: src.Topic, Objects: objects}
 	parts := make(map[int32]bool)
@@ -94,7 +107,7 @@ func Run(ctx context.Context, src Source, sink Sink) (*Report, error) {
 		parts[p] = true
 	}
 	for p := range parts {
-		rep.Partitions = append(rep.Partitions, compare(p, present[p], seen[p]))
+		rep.Partitions = append(rep.Partitions, compare(p, present[p], seen[p], dead[p]))
 	}
 	sort.Slice(rep.Partitions, func(i, j int) bool {
 		return rep.Partitions[i].Partition < rep.Partitions[j].Partition
@@ -102,15 +115,17 @@ func Run(ctx context.Context, src Source, sink Sink) (*Report, error) {
 	return rep, nil
 }
 
-func compare(p int32, inTopic []int64, inSink map[int64]int) Partition {
+func compare(p int32, inTopic []int64, inSink map[int64]int, dead map[int64]bool) Partition {
 	res := Partition{Partition: p, Records: len(inTopic)}
 	topicSet := make(map[int64]struct{}, len(inTopic))
 	for _, off := range inTopic {
 		topicSet[off] = struct{}{}
 		switch n := inSink[off]; {
+		case n == 0 && dead[off]:
+			res.DeadLettered = append(res.DeadLettered, off)
 		case n == 0:
 			res.Missing = append(res.Missing, off)
-		case n > 1:
+		case n > 1 || dead[off]:
 			res.Duplicated = append(res.Duplicated, off)
 		}
 	}
@@ -127,17 +142,69 @@ func compare(p int32, inTopic []int64, inSink map[int64]int) Partition {
 // readTopic returns the offsets of every record of the topic, per partition,
 // read with read_committed isolation up to the last stable offsets.
 func readTopic(ctx context.Context, src Source) (map[int32][]int64, error) {
-	adm, err := kgo.NewClient(kgo.SeedBrokers(src.Brokers...))
-	if err != nil {
-		return nil, err
+	out := make(map[int32][]int64)
+	err := readAll(ctx, src.Brokers, src.Topic, src.Idle, func(r *kgo.Record) {
+		out[r.Partition] = append(out[r.Partition], r.Offset)
+	})
+	return out, err
+}
+
+// readDeadLetters returns, per partition of src.Topic, the offsets of the
+// records its dead letter queue holds. A dead letter of another topic is
+// left out; one without the context headers is an error, since it cannot
+// be placed.
+func readDeadLetters(ctx context.Context, src Source) (map[int32]map[int64]bool, error) {
+	out := make(map[int32]map[int64]bool)
+	var bad error
+	err := readAll(ctx, src.Brokers, src.DeadLetters, src.Idle, func(r *kgo.Record) {
+		h := map[string]string{}
+		for _, kv := range r.Headers {
+			h[kv.Key] = string(kv.Value)
+		}
+		topic, ok := h["__connect.errors.topic"]
+		p, perr := strconv.ParseInt(h["__connect.errors.partition"], 10, 32)
+		off, oerr := strconv.ParseInt(h["__connect.errors.offset"], 10, 64)
+		if !ok || perr != nil || oerr != nil {
+			if bad == nil {
+				bad = fmt.Errorf("dead letter %s/%d@%d has no __connect.errors.topic, "+
+					".partition and .offset headers to place it; set "+
+					"errors.deadletterqueue.context.headers.enable=true", r.Topic, r.Partition,
+					r.Offset)
+			}
+			return
+		}
+		if topic != src.Topic {
+			return
+		}
+		if out[int32(p)] == nil {
+			out[int32(p)] = map[int64]bool{}
+		}
+		out[int32(p)][off] = true
+	})
+	if err == nil {
+		err = bad
 	}
-	ends, err := kadm.NewClient(adm).ListCommittedOffsets(ctx, src.Topic)
+	return out, err
+}
+
+// readAll calls fn with every record of topic, read with read_committed
+// isolation up to the last stable offsets, and stops once no record came
+// for idle (default 3s) with every partition read to its end, or earlier
+// when what is left is control records.
+func readAll(ctx context.Context, brokers []string, topic string, idle time.Duration,
+	fn func(*kgo.Record),
+) error {
+	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err
+	}
+	ends, err := kadm.NewClient(adm).ListCommittedOffsets(ctx, topic)
 	adm.Close()
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list end offsets of %s: %w", src.Topic, err)
+		return fmt.Errorf("list end offsets of %s: %w", topic, err)
 	}
 
 	want := make(map[int32]int64)
@@ -148,22 +215,20 @@ func readTopic(ctx context.Context, src Source) (map[int32][]int64, error) {
 			consume[o.Partition] = kgo.NewOffset().AtStart()
 		}
 	})
-	out := make(map[int32][]int64, len(want))
 	if len(consume) == 0 {
-		return out, nil
+		return nil
 	}
 	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(src.Brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{src.Topic: consume}),
+		kgo.SeedBrokers(brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: consume}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.FetchMaxWait(500*time.Millisecond),
 	)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer cl.Close()
 
-	idle := src.Idle
 	if idle <= 0 {
 		idle = 3 * time.Second
 	}
@@ -182,12 +247,12 @@ func readTopic(ctx context.Context, src Source) (map[int32][]int64, error) {
 		fetches := cl.PollFetches(pctx)
 		cancel()
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		n := 0
 		fetches.EachRecord(func(r *kgo.Record) {
 			if r.Offset < want[r.Partition] {
-				out[r.Partition] = append(out[r.Partition], r.Offset)
+				fn(r)
 				last[r.Partition] = max(last[r.Partition], r.Offset)
 				n++
 			}
@@ -200,7 +265,7 @@ func readTopic(ctx context.Context, src Source) (map[int32][]int64, error) {
 			break
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // readSink counts, per partition and offset, the rows of the topic's objects.
@@ -242,11 +307,13 @@ func readSink(ctx context.Context, topic string, sink Sink) (map[int32]map[int64
 // problem, and a closing line.
 func Print(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "topic %s: %d objects\n", r.Topic, r.Objects)
-	fmt.Fprintf(w, "%-10s %10s %10s %8s %11s %11s\n",
-		"partition", "records", "rows", "missing", "duplicated", "unexpected")
+	fmt.Fprintf(w, "%-10s %10s %10s %8s %11s %11s %13s\n",
+		"partition", "records", "rows", "missing", "duplicated", "unexpected", "dead-lettered")
+	dead := 0
 	for _, p := range r.Partitions {
-		fmt.Fprintf(w, "%-10d %10d %10d %8d %11d %11d\n", p.Partition, p.Records, p.Rows,
-			len(p.Missing), len(p.Duplicated), len(p.Unexpected))
+		dead += len(p.DeadLettered)
+		fmt.Fprintf(w, "%-10d %10d %10d %8d %11d %11d %13d\n", p.Partition, p.Records, p.Rows,
+			len(p.Missing), len(p.Duplicated), len(p.Unexpected), len(p.DeadLettered))
 		for _, list := range []struct {
 			name string
 			offs []int64
@@ -261,8 +328,12 @@ func Print(w io.Writer, r *Report) {
 	if !r.OK() {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(w, "%s: %d records, %d rows, %d missing, %d duplicated\n",
-		verdict, records, rows, missing, dup)
+	fmt.Fprintf(w, "%s: %d records, %d rows, %d missing, %d duplicated", verdict, records,
+		rows, missing, dup)
+	if dead > 0 {
+		fmt.Fprintf(w, ", %d dead-lettered", dead)
+	}
+	fmt.Fprintln(w)
 }
 
 func sample(offs []int64) string {
