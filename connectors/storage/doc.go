@@ -9,6 +9,13 @@
 // directory, uploads finished files to the Store, and tells the runtime which
 // offsets are durable.
 //
+// Each task spools into a directory of its own below spool.dir, which it
+// holds with an advisory lock on a .lock file while it runs; the kernel
+// drops the lock when the process dies. A starting task removes the
+// directories below spool.dir whose lock no process holds, what killed
+// workers left behind: nothing in them is needed, since recovery works
+// from the plans in the Store and the records in Kafka.
+//
 // # Segments and plans
 //
 // The records of one Kafka partition are cut into segments: contiguous

@@ -87,9 +87,12 @@ type Task struct {
 	tc       connectors.SinkTaskContext
 	metrics  connectors.SinkMetrics
 	spoolDir string
-	parts    map[connectors.TopicPartition]*partitionWriter
-	now      func() time.Time
-	readable map[[2]int]bool // schema.compatibility checks by schema ids
+	// spoolLock holds spoolDir for the life of the task, so that no other
+	// task takes it for abandoned.
+	spoolLock *spoolLock
+	parts     map[connectors.TopicPartition]*partitionWriter
+	now       func() time.Time
+	readable  map[[2]int]bool // schema.compatibility checks by schema ids
 }
 
 // partitionWriter is the state of one Kafka partition.
@@ -154,14 +157,11 @@ func (t *Task) Start(ctx context.Context, tc connectors.SinkTaskContext, config 
 	if base == "" {
 		base = filepath.Join(os.TempDir(), "tributary-spool")
 	}
-	if err := os.MkdirAll(base, 0o700); err != nil {
-		return fmt.Errorf("create spool directory: %w", err)
-	}
-	dir, err := os.MkdirTemp(base, fmt.Sprintf("%s-%d-", tc.Connector, tc.TaskID))
+	dir, lock, err := openSpool(base, fmt.Sprintf("%s-%d-", tc.Connector, tc.TaskID))
 	if err != nil {
-		return fmt.Errorf("create spool directory: %w", err)
+		return err
 	}
-	t.cfg, t.store, t.tc, t.spoolDir = cfg, store, tc, dir
+	t.cfg, t.store, t.tc, t.spoolDir, t.spoolLock = cfg, store, tc, dir, lock
 	t.log = tc.Logger
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
@@ -492,7 +492,9 @@ func (t *Task) Stop(ctx context.Context) error {
 		t.countSegments()
 	}
 	if t.spoolDir != "" {
-		return os.RemoveAll(t.spoolDir)
+		err := os.RemoveAll(t.spoolDir)
+		t.spoolLock.release()
+		return err
 	}
 	return nil
 }
