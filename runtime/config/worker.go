@@ -432,20 +432,21 @@ func readWorkerFile(path string) (map[string]string, map[string]int,
 
 // noteOrigin records where the value of key came from. viper does not say,
 // so the value is matched against the environment and the file, in viper's
-// order of precedence after flags.
+// order of precedence after flags; a value set that neither holds, or a
+// typed one, came from a flag.
 func (w *Worker) noteOrigin(key string, raw any, file map[string]string, lines map[string]int) {
-	s, ok := raw.(string)
-	if !ok {
-		return // a typed value, so from a flag
+	if s, ok := raw.(string); ok {
+		env := EnvName(key)
+		if e, set := os.LookupEnv(env); set && e == s {
+			w.origins[key] = origin{where: "$" + env}
+			return
+		}
+		if fv, ok := file[key]; ok && fv == s {
+			w.origins[key] = origin{where: position(w.Source, lines[key], ""), fromFile: true}
+			return
+		}
 	}
-	env := EnvName(key)
-	if e, set := os.LookupEnv(env); set && e == s {
-		w.origins[key] = origin{where: "$" + env}
-		return
-	}
-	if fv, ok := file[key]; ok && fv == s {
-		w.origins[key] = origin{where: position(w.Source, lines[key], ""), fromFile: true}
-	}
+	w.origins[key] = origin{where: "--" + strings.ReplaceAll(key, ".", "-")}
 }
 
 // fieldKey renders key with where its value came from, when known.

@@ -134,7 +134,7 @@ func TestLoadWorkerErrors(t *testing.T) {
 		t.Fatalf("error %v, want a *connectors.ConfigError for testdata/worker/unknown.yaml", err)
 	}
 	want := []string{
-		`listeners: an https:// listener needs rest.tls.cert.file and rest.tls.key.file`,
+		`--listeners: listeners: an https:// listener needs rest.tls.cert.file and rest.tls.key.file`,
 		"$TRIBUTARY_CONSUMER_MAX_POLL_RECORDS: consumer.max.poll.records: must be at least 1, got 0",
 		"testdata/worker/unknown.yaml:2: bootstap.servers: unknown key (did you mean bootstrap.servers?)",
 		`testdata/worker/unknown.yaml:5: log.level: must be one of debug, info, warn, error; got "loud"`,
