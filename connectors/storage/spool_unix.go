@@ -12,9 +12,20 @@ import (
 // file, released by the kernel when the process dies.
 type spoolLock struct{ f *os.File }
 
-// lockSpool creates path and locks it.
+// lockSpool creates path locked: the file is locked under another name
+// and renamed, so that no other task sees it unlocked and takes the
+// directory for abandoned.
 func lockSpool(path string) (*spoolLock, error) {
-	return lockFile(path, os.O_CREATE|os.O_RDWR)
+	tmp := path + ".new"
+	l, err := lockFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		l.release()
+		return nil, err
+	}
+	return l, nil
 }
 
 // tryLockSpool locks an existing lock file. It returns a nil lock and no

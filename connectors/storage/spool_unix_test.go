@@ -5,6 +5,8 @@ package storage
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -56,5 +58,27 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpenSpoolConcurrently starts tasks at once over one spool.dir: none
+// takes another's new directory for abandoned.
+func TestOpenSpoolConcurrently(t *testing.T) {
+	base := t.TempDir()
+	const tasks = 32
+	dirs := make([]string, tasks)
+	locks := make([]*spoolLock, tasks)
+	errs := make([]error, tasks)
+	var wg sync.WaitGroup
+	for i := range tasks {
+		wg.Go(func() { dirs[i], locks[i], errs[i] = openSpool(base, "c-"+strconv.Itoa(i)+"-") })
+	}
+	wg.Wait()
+	for i := range tasks {
+		must(t, errs[i])
+		if _, err := os.Stat(filepath.Join(dirs[i], spoolLockName)); err != nil {
+			t.Errorf("task %d: %v", i, err)
+		}
+		locks[i].release()
 	}
 }
