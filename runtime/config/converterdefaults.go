@@ -28,15 +28,18 @@ var converterSettingKeys = func() []string {
 	return slices.Compact(out)
 }()
 
-// IsConverterKey reports whether key names a converter or sits below one
+// isConverterKey reports whether key names a converter or sits below one
 // of the converter prefixes.
-func IsConverterKey(key string) bool {
-	for _, c := range converterClassKeys {
-		if key == c || strings.HasPrefix(key, c+".") {
-			return true
-		}
-	}
-	return false
+func isConverterKey(key string) bool {
+	return slices.ContainsFunc(converterClassKeys, func(class string) bool {
+		return ofConverter(key, class)
+	})
+}
+
+// ofConverter reports whether key is the converter class key class or one
+// of its converter's settings.
+func ofConverter(key, class string) bool {
+	return key == class || strings.HasPrefix(key, class+".")
 }
 
 // WithConverterDefaults returns cfg completed with a worker's converter
@@ -59,10 +62,7 @@ func WithConverterDefaults(cfg, defaults map[string]string) map[string]string {
 			continue
 		}
 		for k, v := range defaults {
-			if k != class && !strings.HasPrefix(k, class+".") {
-				continue
-			}
-			if _, set := cfg[k]; !set {
+			if _, set := cfg[k]; ofConverter(k, class) && !set {
 				out[k] = v
 			}
 		}

@@ -354,7 +354,7 @@ func LoadWorker(v *viper.Viper) (*Worker, error) {
 			}
 		}
 		for k, s := range file {
-			if IsConverterKey(k) {
+			if isConverterKey(k) {
 				if w.ConverterDefaults == nil {
 					w.ConverterDefaults = map[string]string{}
 				}
@@ -417,7 +417,7 @@ func readWorkerFile(path string) (map[string]string, map[string]int,
 	keys := sortedKeys(f.out)
 	sort.SliceStable(keys, func(i, j int) bool { return f.lines[keys[i]] < f.lines[keys[j]] })
 	for _, k := range keys {
-		if isWorkerKey(k) || IsConverterKey(k) || ignoredKafkaKeys[k] != "" {
+		if isWorkerKey(k) || isConverterKey(k) || ignoredKafkaKeys[k] != "" {
 			continue
 		}
 		if hint, ok := kafkaOnlyKeys[k]; ok {
