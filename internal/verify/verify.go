@@ -8,6 +8,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/connectors/storage"
@@ -181,6 +183,10 @@ func readDeadLetters(ctx context.Context, src Source) (map[int32]map[int64]bool,
 		}
 		out[int32(p)][off] = true
 	})
+	if errors.Is(err, kerr.UnknownTopicOrPartition) {
+		// No record ever failed: the queue is created with the first.
+		return out, nil
+	}
 	if err == nil {
 		err = bad
 	}
