@@ -46,7 +46,7 @@ func Diff(desired, current []Connector, owns func(owner string) bool) []Change {
 			out = append(out, Change{Action: ActionCreate, Name: d.Name, Owner: d.Owner})
 			continue
 		}
-		keys := changedKeys(c.Config, d.Config)
+		keys := changedKeys(withoutName(c.Config, d.Name), withoutName(d.Config, d.Name))
 		if len(keys) == 0 && c.Owner == d.Owner {
 			continue
 		}
@@ -65,6 +65,18 @@ func Diff(desired, current []Connector, owns func(owner string) bool) []Change {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// withoutName returns cfg without its name key when that key holds name:
+// a config sent through the REST API carries the connector's name, one
+// read from a file need not, and both mean the same.
+func withoutName(cfg map[string]string, name string) map[string]string {
+	if v, ok := cfg["name"]; !ok || v != name {
+		return cfg
+	}
+	out := maps.Clone(cfg)
+	delete(out, "name")
 	return out
 }
 
