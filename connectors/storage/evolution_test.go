@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -263,6 +264,23 @@ func TestValidateRefusesSchemalessJSON(t *testing.T) {
 			t.Errorf("%s schemas.enable=%q: errors %v, want refused %v", tt.converter,
 				tt.enable, errs, tt.refused)
 		}
+	}
+}
+
+// TestValidateRefusesTopicRenames refuses the transforms that rename the
+// topic, by class name or alias, and accepts the others.
+func TestValidateRefusesTopicRenames(t *testing.T) {
+	errs := (&Connector{}).Validate(map[string]string{"flush.size": "1",
+		"transforms":            "route, mask,stamp",
+		"transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+		"transforms.mask.type":  "org.apache.kafka.connect.transforms.MaskField$Value",
+		"transforms.stamp.type": "TimestampRouter"})
+	var keys []string
+	for _, fe := range errs {
+		keys = append(keys, fe.Key)
+	}
+	if !slices.Equal(keys, []string{"transforms.route.type", "transforms.stamp.type"}) {
+		t.Errorf("errors %v, want one on each router", errs)
 	}
 }
 

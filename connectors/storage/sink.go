@@ -34,12 +34,32 @@ func (c *Connector) Validate(config map[string]string) []connectors.FieldError {
 	if c.Keys != nil {
 		errs = append(errs, c.Keys(config)...)
 	}
+	errs = append(errs, topicRenames(config)...)
 	if schemalessValues(config) {
 		errs = append(errs, connectors.FieldError{Key: KeyFormatClass, Message: "every " +
 			"format writes records with a schema, and JsonConverter with " +
 			"value.converter.schemas.enable=false reads values without one; produce " +
 			"{\"schema\": ..., \"payload\": ...} envelopes with schemas.enable=true, or " +
 			"Avro in the Confluent wire format"})
+	}
+	return errs
+}
+
+// topicRenames reports the transforms of config that rename the topic: the
+// sink keeps its segments, plans and object keys per consumed topic
+// partition, which a renamed record no longer names.
+func topicRenames(config map[string]string) []connectors.FieldError {
+	var errs []connectors.FieldError
+	for _, alias := range strings.Split(config["transforms"], ",") {
+		key := "transforms." + strings.TrimSpace(alias) + ".type"
+		class := strings.TrimSpace(config[key])
+		switch class[strings.LastIndex(class, ".")+1:] {
+		case "RegexRouter", "TimestampRouter":
+			errs = append(errs, connectors.FieldError{Key: key, Message: "the storage sinks " +
+				"write each record under the topic and partition it was consumed from, " +
+				"so a transform that renames the topic cannot be used; topics.dir and " +
+				"path.format shape the object keys instead"})
+		}
 	}
 	return errs
 }
@@ -207,7 +227,9 @@ func (t *Task) Put(ctx context.Context, records []*connectors.Record) error {
 	for _, r := range records {
 		pw := t.parts[r.TopicPartition()]
 		if pw == nil {
-			return fmt.Errorf("record %s: partition is not open", r.Position())
+			return fmt.Errorf("record %s: partition is not open in this task; a transform "+
+				"that renames topics (RegexRouter, TimestampRouter) cannot be used with "+
+				"this sink", r.Position())
 		}
 		if pw.waitFor >= 0 {
 			if r.Offset != pw.waitFor {

@@ -82,8 +82,8 @@
 //   - Without key.converter, keys have no schema, so the $Key variants only
 //     see schemaless keys (see Keys).
 //   - RegexRouter and TimestampRouter rename Record.Topic; the storage sinks
-//     (connectors/storage) keep their state per consumed topic partition and
-//     reject records whose topic was renamed, as Confluent's S3 sink
+//     (connectors/storage) keep their state per consumed topic partition,
+//     so their validation refuses these transforms, as Confluent's S3 sink
 //     documents for its own topic-renaming transforms.
 //   - Flatten with a schema joins names with the delimiter, and Avro names
 //     allow only letters, digits and '_': use delimiter=_ with Avro-backed
