@@ -63,20 +63,27 @@ errors.deadletterqueue.context.headers.enable=true.`,
 				ts, stamped := originalTimestamp(r)
 				deadLettered := "-"
 				if stamped {
-					deadLettered = r.Timestamp.UTC().Format(time.RFC3339Nano)
+					deadLettered = r.Timestamp.UTC().Format(millisUTC)
 				}
 				fmt.Fprintf(tw, "%d@%d\t%s\t%s\t%s\t%s\t%s\n", r.Partition, r.Offset,
-					deadLettered, ts.UTC().Format(time.RFC3339Nano), dlqSource(h),
+					deadLettered, ts.UTC().Format(millisUTC), dlqSource(h),
 					orDash(h[worker.HeaderErrorsStage]),
 					orDash(oneLine(h[worker.HeaderErrorsExcMessage])))
 			})
-			return errors.Join(err, tw.Flush())
+			if err != nil {
+				return err // the table so far is dropped with its header
+			}
+			return tw.Flush()
 		},
 	}
 	cmd.Flags().StringSliceVar(&brokers, "bootstrap-servers", []string{"127.0.0.1:9092"},
 		"Kafka brokers")
 	return cmd
 }
+
+// millisUTC renders times as Kafka stores them, to the millisecond, in
+// columns of one width.
+const millisUTC = "2006-01-02T15:04:05.000Z07:00"
 
 // originalTimestamp returns the timestamp of the record dead letter r holds,
 // and whether r carries it in a header, as Tributary's dead letters do;
@@ -97,10 +104,14 @@ func originalTimestamp(r *kgo.Record) (time.Time, bool) {
 // start.
 func readDLQ(ctx context.Context, cl *kgo.Client, topic string, fn func(*kgo.Record)) error {
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err != nil {
-		return fmt.Errorf("list end offsets of %s: %w", topic, err)
+	if err == nil {
+		err = ends.Error()
 	}
-	if err := ends.Error(); err != nil {
+	if errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return fmt.Errorf("topic %s does not exist: a connector creates its dead letter "+
+			"queue with the first record it dead-letters", topic)
+	}
+	if err != nil {
 		return fmt.Errorf("list end offsets of %s: %w", topic, err)
 	}
 	upTo := map[int32]int64{}

@@ -102,6 +102,17 @@ func TestDLQListAndReplay(t *testing.T) {
 		t.Errorf("list:\n%s", list)
 	}
 
+	// A queue no connector created yet is named as such, with no table.
+	cmd := newDLQCmd()
+	var missing bytes.Buffer
+	cmd.SetOut(&missing)
+	cmd.SetErr(&missing)
+	cmd.SetArgs([]string{"list", "--bootstrap-servers", brokers, "no-such-dlq"})
+	if err := cmd.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(),
+		"topic no-such-dlq does not exist") || strings.Contains(missing.String(), "DLQ") {
+		t.Errorf("list of a missing queue: %v\n%s", err, missing.String())
+	}
+
 	file := replayConnectorFile(t)
 	out := runDLQ(t, "replay", "--bootstrap-servers", brokers, "--connector", file, "orders-dlq")
 	if !strings.Contains(out, "replayed 3 records from orders-dlq") {
@@ -210,8 +221,19 @@ func TestDLQReplayOnce(t *testing.T) {
 	list := runDLQ(t, "list", "--bootstrap-servers", brokers, "orders-dlq")
 	lines := strings.Split(strings.TrimSpace(list), "\n")
 	if len(lines) != 4 || !strings.Contains(lines[0], "DEAD-LETTERED") ||
-		!strings.Contains(lines[1], now.UTC().Format(time.RFC3339Nano)+"  2015-03-01T12:00:00Z") {
+		!strings.Contains(lines[1], now.UTC().Format(millisUTC)+"  2015-03-01T12:00:00.000Z") {
 		t.Errorf("list:\n%s", list)
+	}
+
+	// A queue no connector created yet is named as such, with no table.
+	cmd := newDLQCmd()
+	var missing bytes.Buffer
+	cmd.SetOut(&missing)
+	cmd.SetErr(&missing)
+	cmd.SetArgs([]string{"list", "--bootstrap-servers", brokers, "no-such-dlq"})
+	if err := cmd.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(),
+		"topic no-such-dlq does not exist") || strings.Contains(missing.String(), "DLQ") {
+		t.Errorf("list of a missing queue: %v\n%s", err, missing.String())
 	}
 
 	file := replayConnectorFile(t)

@@ -43,6 +43,11 @@ in the queue is duplicated.`,
 			if len(topics) == 0 {
 				topics = splitList(cfg["topics"])
 			}
+			if own := strings.TrimSpace(cfg["errors.deadletterqueue.topic.name"]); dlq != "" &&
+				own != dlq {
+				return fmt.Errorf("connector %s: its dead letter queue is %q, not %q", c.Name,
+					own, dlq)
+			}
 			ok := true
 			for _, topic := range topics {
 				rep, err := verifyTopic(cmd.Context(),

@@ -159,6 +159,14 @@ func TestDeadLetterQueue(t *testing.T) {
 		"OK: 15 records, 8 rows, 0 missing, 0 duplicated, 7 dead-lettered") {
 		t.Errorf("verify --dlq: %v\n%s", err, out)
 	}
+	// Another topic than the connector's queue is refused.
+	out, err = exec.CommandContext(ctx, services.Binary(t), "verify",
+		"--bootstrap-servers", strings.Join(env.KafkaBrokers, ","), "--dlq", dlq+"-typo", file).
+		CombinedOutput()
+	if err == nil || !strings.Contains(string(out), fmt.Sprintf(
+		"its dead letter queue is %q, not %q", dlq, dlq+"-typo")) {
+		t.Errorf("verify --dlq with another topic: %v\n%s", err, out)
+	}
 }
 
 // stoppableRegistry is the built-in registry on a fixed address, over one
