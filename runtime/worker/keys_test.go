@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"maps"
 	"strings"
 	"testing"
 
@@ -63,10 +64,23 @@ func TestUnknownKeysWarn(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("create")
-	if _, err := w.PutConfig(ctx, "c", cfg, ""); err != nil {
+	changed := maps.Clone(cfg)
+	changed["fake.required"] = "y"
+	if _, err := w.PutConfig(ctx, "c", changed, ""); err != nil {
 		t.Fatal(err)
 	}
 	check("reconfigure")
+	// The same config again changes nothing: no warning, no restart.
+	if _, err := w.PutConfig(ctx, "c", changed, ""); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "connector reconfigured") {
+		t.Errorf("the same config reconfigured the connector:\n%s", logs.String())
+	}
+	warned := want
+	want = nil
+	check("the same config")
+	want = warned
 	must(t, w.Close(ctx))
 
 	w2 := newWorker()

@@ -353,6 +353,12 @@ func (w *Worker) PutConfig(ctx context.Context, name string, cfg map[string]stri
 	if err := c.ownedBy(by); err != nil {
 		return false, err
 	}
+	if maps.Equal(c.config, cfg) && c.owner == by && c.failure == "" {
+		// The same config again, such as a secret sent back in full
+		// because the API hides it: nothing to store or restart. A
+		// failed connector is started again, as before.
+		return false, nil
+	}
 	sc := c.stored()
 	sc.Config, sc.Owner = cfg, by
 	if err := w.opts.Store.Put(ctx, sc); err != nil {
