@@ -145,7 +145,7 @@ func (c *connectClient) apply(paths []string) error {
 		return err
 	}
 	for _, cc := range conns {
-		same, err := c.unchanged(cc)
+		same, hidden, err := c.unchanged(cc)
 		if err != nil {
 			return err
 		}
@@ -157,10 +157,13 @@ func (c *connectClient) apply(paths []string) error {
 		if err != nil {
 			return err
 		}
-		switch status {
-		case http.StatusCreated:
+		switch {
+		case status == http.StatusCreated:
 			fmt.Fprintf(c.out, "created %s (%s)\n", cc.Name, cc.Source)
-		case http.StatusOK:
+		case status == http.StatusOK && hidden:
+			fmt.Fprintf(c.out, "applied %s (%s): equal but for values the server hides, "+
+				"sent again; the server keeps them if they did not change\n", cc.Name, cc.Source)
+		case status == http.StatusOK:
 			fmt.Fprintf(c.out, "updated %s (%s)\n", cc.Name, cc.Source)
 		default:
 			return fmt.Errorf("apply %s (%s): %w", cc.Name, cc.Source, apiFailure(status, body))
@@ -214,25 +217,31 @@ func (c *connectClient) validate(cc *config.Connector) error {
 
 // unchanged reports whether the server already runs cc's config. A value
 // the server hides (config.Hidden) cannot be compared, so a config holding
-// one counts as changed and is applied again.
-func (c *connectClient) unchanged(cc *config.Connector) (bool, error) {
+// one counts as changed and is applied again; hidden reports that only
+// such values may differ.
+func (c *connectClient) unchanged(cc *config.Connector) (same, hidden bool, err error) {
 	status, out, err := c.do("GET", c.path(cc.Name, "config"), nil)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	switch status {
 	case http.StatusNotFound:
-		return false, nil
+		return false, false, nil
 	case http.StatusOK:
 	default:
-		return false, fmt.Errorf("read config of %s: %w", cc.Name, apiFailure(status, out))
+		return false, false, fmt.Errorf("read config of %s: %w", cc.Name, apiFailure(status, out))
 	}
 	var current map[string]string
 	if err := json.Unmarshal(out, &current); err != nil {
-		return false, fmt.Errorf("read config of %s: %w", cc.Name, err)
+		return false, false, fmt.Errorf("read config of %s: %w", cc.Name, err)
 	}
 	delete(current, "name") // Kafka Connect adds it; the files keep it outside config
-	return maps.Equal(current, cc.Config), nil
+	if maps.Equal(current, cc.Config) {
+		return true, false, nil
+	}
+	return false, maps.EqualFunc(current, cc.Config, func(cur, local string) bool {
+		return cur == local || cur == config.Hidden
+	}), nil
 }
 
 // print sends a request and prints the JSON answer, indented.

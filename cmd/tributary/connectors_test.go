@@ -217,6 +217,8 @@ func TestConnectorsApplyChecksFirst(t *testing.T) {
 	var puts []string
 	server := map[string]map[string]string{
 		"a": {"connector.class": "file", "topics": "t", "name": "a"},
+		"s": {"connector.class": "file", "topics": "t", "name": "s",
+			"aws.secret.access.key": "[hidden]"},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -244,7 +246,12 @@ func TestConnectorsApplyChecksFirst(t *testing.T) {
 			_ = json.NewEncoder(w).Encode(c)
 		case r.Method == "PUT":
 			puts = append(puts, r.URL.Path)
-			w.WriteHeader(http.StatusCreated)
+			name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/connectors/"), "/config")
+			if _, ok := server[name]; ok {
+				w.WriteHeader(http.StatusOK)
+			} else {
+				w.WriteHeader(http.StatusCreated)
+			}
 			_, _ = w.Write([]byte(`{}`))
 		}
 	}))
@@ -277,15 +284,22 @@ func TestConnectorsApplyChecksFirst(t *testing.T) {
 		t.Fatalf("apply sent %q before every file was valid", puts)
 	}
 
-	out, err := run(a, b)
+	// A file whose only difference may be a secret the server hides is
+	// sent again, and said to be.
+	sec := filepath.Join(dir, "s.yaml")
+	must(t, os.WriteFile(sec, []byte("name: s\nconfig:\n  connector.class: file\n"+
+		"  topics: t\n  aws.secret.access.key: plain-secret\n"), 0o600))
+	out, err := run(a, b, sec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "unchanged a (" + a + ")\ncreated b (" + b + ")\n"; out != want {
+	if want := "unchanged a (" + a + ")\ncreated b (" + b + ")\napplied s (" + sec + "): " +
+		"equal but for values the server hides, sent again; the server keeps them if " +
+		"they did not change\n"; out != want {
 		t.Errorf("apply printed %q, want %q", out, want)
 	}
-	if !slices.Equal(puts, []string{"/connectors/b/config"}) {
-		t.Errorf("apply sent %q, want only b's config", puts)
+	if !slices.Equal(puts, []string{"/connectors/b/config", "/connectors/s/config"}) {
+		t.Errorf("apply sent %q, want b's and s's configs", puts)
 	}
 }
 
