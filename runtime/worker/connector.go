@@ -90,10 +90,7 @@ func (w *Worker) startTasks(ctx context.Context, c *connector) error {
 	if c.plugin == nil {
 		return errors.New("no connector plugin")
 	}
-	var configs []map[string]string
-	for _, tc := range c.plugin.TaskConfigs(c.config, c.common.TasksMax) {
-		configs = append(configs, withSpool(tc, w.opts.SpoolDir))
-	}
+	configs := c.plugin.TaskConfigs(c.config, c.common.TasksMax)
 	dec, err := w.opts.NewDecoder(resolved)
 	if err != nil {
 		return fmt.Errorf("value converter: %w", err)
@@ -119,11 +116,14 @@ func (w *Worker) startTasks(ctx context.Context, c *connector) error {
 
 // launch starts task id of c from its task config.
 func (w *Worker) launch(ctx context.Context, c *connector, id int, dec Decoder) (*taskRun, error) {
-	cfg, err := w.opts.Providers.Resolve(c.taskConfigs[id])
+	// The spool directory is this worker's: it goes to the task, not into
+	// the task configs the REST API shows from any worker.
+	tc := withSpool(c.taskConfigs[id], w.opts.SpoolDir)
+	cfg, err := w.opts.Providers.Resolve(tc)
 	if err != nil {
 		return nil, fmt.Errorf("resolve config of task %d: %w", id, err)
 	}
-	w.opts.Secrets.Add(c.taskConfigs[id], cfg)
+	w.opts.Secrets.Add(tc, cfg)
 	t := newTask(w, c, id, c.plugin.NewTask(), cfg, dec)
 	tctx, cancel := context.WithCancel(ctx)
 	tr := &taskRun{t: t, cancel: cancel, done: make(chan struct{})}

@@ -130,3 +130,30 @@ func TestValidateFieldsReportsEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskConfigsKeepTheSpoolLocal checks that the spool directory, a
+// setting of the worker that runs the task, stays out of the task configs
+// the REST API shows from any worker.
+func TestTaskConfigsKeepTheSpoolLocal(t *testing.T) {
+	kc, _ := ordersCluster(t)
+	w := worker.New(worker.Options{
+		Brokers: kc.ListenAddrs(),
+		Plugins: map[string]connectors.SinkConnector{"fake": workertest.Sink{}},
+		NewDecoder: func(map[string]string) (worker.Decoder, error) {
+			return workertest.Raw{}, nil
+		},
+		SpoolDir: t.TempDir(),
+	})
+	t.Cleanup(func() { _ = w.Close(context.Background()) })
+	must(t, w.Create(context.Background(), "c", map[string]string{"connector.class": "fake",
+		"topics": "orders", "fake.required": "x", "tasks.max": "2"}, store.TargetStarted, ""))
+	tcs, err := w.TaskConfigs("c")
+	if err != nil || len(tcs) != 2 {
+		t.Fatalf("task configs %v, %v", tcs, err)
+	}
+	for i, tc := range tcs {
+		if dir, ok := tc["spool.dir"]; ok {
+			t.Errorf("task %d config shows spool.dir %s", i, dir)
+		}
+	}
+}
